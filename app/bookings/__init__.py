@@ -1,0 +1,1 @@
+"""Booking service: everything that creates or changes a booking goes through here."""

@@ -1,0 +1,33 @@
+"""Errors a guest or API client caused; the web layer turns each into a 4xx with its message."""
+
+from __future__ import annotations
+
+SLOT_TAKEN = "The selected time slot is no longer available."
+
+
+class BookingError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(BookingError):
+    """Bad input: a missing or malformed field, a time that is not a slot."""
+
+
+class SlotUnavailable(BookingError):
+    def __init__(self, message: str = SLOT_TAKEN) -> None:
+        super().__init__(message, field="startTime")
+
+
+class NotFound(BookingError):
+    status_code = 404
+
+
+class Conflict(BookingError):
+    """The booking is not in a state that allows this change (already cancelled, say)."""
+
+    status_code = 409

@@ -1,0 +1,384 @@
+"""Create and change bookings. Each public function is one transaction.
+
+Writes start with ``begin_write`` (BEGIN IMMEDIATE on SQLite, a per-host advisory lock on
+PostgreSQL), check the slot with the pure slot engine, write, and record the notifications in the
+same transaction. The database's overlap guard catches whatever the check could miss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app import clock
+from app.bookings.availability import load_availability, load_held, slot_rules
+from app.bookings.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
+from app.bookings.validation import BookingInput, check_booking, check_timezone
+from app.db.models import (
+    CANCELLED,
+    CONFIRMED,
+    DECLINED,
+    PENDING,
+    RESCHEDULED,
+    Booking,
+    EventType,
+    Host,
+)
+from app.db.session import begin_write, lock_host
+from app.notify import record_booking_event
+from app.scheduling import (
+    Interval,
+    free_slots,
+    group_by_date,
+    held_range,
+    is_free_slot,
+    local_day_window,
+)
+
+MAX_RANGE_DAYS = 62
+OVERLAP_MARKERS = ("booking_overlap", "ex_bookings_no_overlap")
+
+
+@dataclass(frozen=True)
+class DaySlots:
+    day: date
+    slots: list[Interval]
+
+
+# Lookups ---------------------------------------------------------------------------------------
+
+
+async def find_host(session: AsyncSession, host_slug: str) -> Host:
+    host = (await session.scalars(select(Host).where(Host.slug == host_slug))).first()
+    if host is None:
+        raise NotFound(f"No scheduling page for '{host_slug[:64]}'.")
+    return host
+
+
+async def find_event_type(session: AsyncSession, host_slug: str, event_slug: str) -> EventType:
+    """An active event type of the host, hidden ones included (they are bookable by link)."""
+    query = (
+        select(EventType)
+        .join(Host)
+        .where(Host.slug == host_slug, EventType.slug == event_slug, EventType.active.is_(True))
+        .options(selectinload(EventType.host))
+    )
+    event_type = (await session.scalars(query)).first()
+    if event_type is None:
+        await find_host(session, host_slug)
+        raise NotFound(f"No event type '{event_slug[:64]}' for '{host_slug[:64]}'.")
+    return event_type
+
+
+async def visible_event_types(session: AsyncSession, host: Host) -> list[EventType]:
+    query = (
+        select(EventType)
+        .where(
+            EventType.host_id == host.id, EventType.active.is_(True), EventType.hidden.is_(False)
+        )
+        .order_by(EventType.duration_minutes, EventType.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def find_booking(session: AsyncSession, uid: str, *, host_id: int | None = None) -> Booking:
+    query = (
+        select(Booking)
+        .where(Booking.uid == uid)
+        .options(selectinload(Booking.event_type), selectinload(Booking.host))
+    )
+    if host_id is not None:
+        query = query.where(Booking.host_id == host_id)
+    booking = (await session.scalars(query)).first()
+    if booking is None:
+        raise NotFound("Booking not found.")
+    return booking
+
+
+# Slots -----------------------------------------------------------------------------------------
+
+
+def check_date_range(date_from: date, date_to: date) -> None:
+    if date_to < date_from:
+        raise InvalidInput("dateTo must not be before dateFrom.", "dateTo")
+    if (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
+        raise InvalidInput(f"The date range is too long (at most {MAX_RANGE_DAYS} days).", "dateTo")
+
+
+async def slots_for_window(
+    session: AsyncSession, event_type: EventType, window: Interval, now: datetime | None = None
+) -> list[Interval]:
+    now = now or clock.utcnow()
+    availability = await load_availability(session, event_type, event_type.host.timezone)
+    busy, starts = await load_held(session, event_type, window.start, window.end)
+    return free_slots(availability, slot_rules(event_type), window, now, busy, starts)
+
+
+async def list_slots(
+    session: AsyncSession,
+    event_type: EventType,
+    date_from: date,
+    date_to: date,
+    timezone: str,
+    now: datetime | None = None,
+) -> list[DaySlots]:
+    """Free slots for the guest's local dates ``date_from``..``date_to``, grouped by date."""
+    check_date_range(date_from, date_to)
+    timezone = check_timezone(timezone)
+    window = local_day_window(date_from, date_to, timezone)
+    slots = await slots_for_window(session, event_type, window, now)
+    return [DaySlots(day, day_slots) for day, day_slots in group_by_date(slots, timezone)]
+
+
+# Creating --------------------------------------------------------------------------------------
+
+
+async def create_booking(
+    session: AsyncSession,
+    host_slug: str,
+    event_slug: str,
+    data: Mapping[str, Any],
+    *,
+    metadata: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """A booking from the public API or the booking form (seed 001's field names)."""
+    await begin_write(session)
+    event_type = await find_event_type(session, host_slug, event_slug)
+    booking_input = check_booking(dict(data), event_type.questions, event_type.phone_mode)
+    if metadata:
+        booking_input.metadata.update(metadata)
+    return await book(session, event_type, booking_input, now=now)
+
+
+async def book(
+    session: AsyncSession,
+    event_type: EventType,
+    booking_input: BookingInput,
+    *,
+    now: datetime | None = None,
+    replaces: Booking | None = None,
+) -> Booking:
+    """Hold the slot for a new booking and commit. Call inside ``begin_write``."""
+    now = now or clock.utcnow()
+    host = event_type.host
+    await lock_host(session, host.id)
+    slot = Interval(booking_input.start, booking_input.end)
+    await check_slot(
+        session, event_type, slot, now, exclude_booking_id=replaces.id if replaces else None
+    )
+    held = held_range(slot, slot_rules(event_type))
+    booking = Booking(
+        host_id=host.id,
+        event_type_id=event_type.id,
+        start=slot.start,
+        end=slot.end,
+        held_start=held.start,
+        held_end=held.end,
+        status=PENDING if event_type.requires_approval else CONFIRMED,
+        invitee_name=booking_input.name,
+        invitee_email=booking_input.email,
+        invitee_phone=booking_input.phone,
+        invitee_timezone=booking_input.timezone,
+        invitee_locale=booking_input.locale,
+        custom_fields=booking_input.custom_fields,
+        notes=booking_input.notes,
+        source=booking_input.source,
+        guests=booking_input.guests,
+        meta=booking_input.metadata,
+        created_at=now,
+        updated_at=now,
+    )
+    booking.host = host
+    booking.event_type = event_type
+    if replaces is not None:
+        booking.rescheduled_from_uid = replaces.uid
+        booking.rescheduling_reason = replaces.rescheduling_reason
+        booking.sequence = replaces.sequence + 1
+    session.add(booking)
+    await _flush_or_slot_taken(session)
+    if replaces is not None:
+        replaces.rescheduled_to_uid = booking.uid
+        await record_booking_event(session, booking, "BOOKING_RESCHEDULED", previous=replaces)
+    else:
+        trigger = "BOOKING_REQUESTED" if booking.status == PENDING else "BOOKING_CREATED"
+        await record_booking_event(session, booking, trigger)
+    await session.commit()
+    return booking
+
+
+async def check_slot(
+    session: AsyncSession,
+    event_type: EventType,
+    slot: Interval,
+    now: datetime,
+    exclude_booking_id: int | None = None,
+) -> None:
+    """Raise unless ``slot`` is one of the event type's free slots right now."""
+    if slot.end - slot.start != timedelta(minutes=event_type.duration_minutes):
+        raise InvalidInput(
+            f"endTime must be startTime plus {event_type.duration_minutes} minutes.", "endTime"
+        )
+    availability = await load_availability(session, event_type, event_type.host.timezone)
+    rules = slot_rules(event_type)
+    if not is_free_slot(slot, availability, rules, now):
+        raise InvalidInput(
+            "startTime is not one of this event type's available times.", "startTime"
+        )
+    busy, starts = await load_held(session, event_type, slot.start, slot.end, exclude_booking_id)
+    if not is_free_slot(slot, availability, rules, now, busy, starts):
+        raise SlotUnavailable()
+
+
+async def _flush_or_slot_taken(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        await session.rollback()
+        if any(marker in str(exc.orig) for marker in OVERLAP_MARKERS):
+            raise SlotUnavailable() from None
+        raise
+
+
+# Changing --------------------------------------------------------------------------------------
+
+
+async def _load_for_change(
+    session: AsyncSession, uid: str, expected_version: int | None, host_id: int | None
+) -> Booking:
+    await begin_write(session)
+    booking = await find_booking(session, uid, host_id=host_id)
+    await lock_host(session, booking.host_id)
+    if expected_version is not None and booking.version != expected_version:
+        raise Conflict(_changed_message(booking))
+    return booking
+
+
+def _changed_message(booking: Booking) -> str:
+    messages = {
+        CANCELLED: "This booking has already been cancelled.",
+        DECLINED: "This booking has been declined.",
+        RESCHEDULED: "This booking has been moved to another time.",
+        CONFIRMED: "This booking has already been confirmed.",
+    }
+    return messages.get(booking.status, "This booking has changed since this link was sent.")
+
+
+def _touch(booking: Booking, now: datetime) -> None:
+    booking.version += 1
+    booking.sequence += 1
+    booking.updated_at = now
+
+
+async def cancel_booking(
+    session: AsyncSession,
+    uid: str,
+    reason: str = "",
+    *,
+    expected_version: int | None = None,
+    host_id: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Cancel a held booking; its slot is free the moment this commits."""
+    booking = await _load_for_change(session, uid, expected_version, host_id)
+    if not booking.is_held:
+        raise Conflict(_changed_message(booking))
+    booking.status = CANCELLED
+    booking.cancellation_reason = reason[:2000]
+    _touch(booking, now or clock.utcnow())
+    await record_booking_event(session, booking, "BOOKING_CANCELLED")
+    await session.commit()
+    return booking
+
+
+async def reschedule_booking(
+    session: AsyncSession,
+    uid: str,
+    start: datetime,
+    end: datetime | None = None,
+    reason: str = "",
+    *,
+    expected_version: int | None = None,
+    host_id: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Move a held booking to a new slot in one transaction; returns the new booking.
+
+    The old booking stops holding its range only inside the transaction that inserts the new one,
+    so if the new slot is taken the rollback leaves the old booking exactly as it was.
+    """
+    now = now or clock.utcnow()
+    old = await _load_for_change(session, uid, expected_version, host_id)
+    if not old.is_held:
+        raise Conflict(_changed_message(old))
+    event_type = old.event_type
+    await session.refresh(event_type, ["host"])
+    end = end or start + timedelta(minutes=event_type.duration_minutes)
+    old.status = RESCHEDULED
+    old.rescheduling_reason = reason[:2000]
+    _touch(old, now)
+    booking_input = BookingInput(
+        start=start,
+        end=end,
+        name=old.invitee_name,
+        email=old.invitee_email,
+        timezone=old.invitee_timezone,
+        phone=old.invitee_phone,
+        locale=old.invitee_locale,
+        custom_fields=dict(old.custom_fields),
+        notes=old.notes,
+        source=old.source,
+        guests=list(old.guests),
+        metadata=dict(old.meta),
+    )
+    try:
+        return await book(session, event_type, booking_input, now=now, replaces=old)
+    except Exception:
+        await session.rollback()
+        raise
+
+
+async def confirm_booking(
+    session: AsyncSession,
+    uid: str,
+    *,
+    expected_version: int | None = None,
+    host_id: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    booking = await _load_for_change(session, uid, expected_version, host_id)
+    if booking.status != PENDING:
+        raise Conflict(_changed_message(booking))
+    booking.status = CONFIRMED
+    _touch(booking, now or clock.utcnow())
+    await record_booking_event(session, booking, "BOOKING_CONFIRMED")
+    await session.commit()
+    return booking
+
+
+async def decline_booking(
+    session: AsyncSession,
+    uid: str,
+    reason: str = "",
+    *,
+    expected_version: int | None = None,
+    host_id: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Refuse a booking waiting for approval; its slot is free again."""
+    booking = await _load_for_change(session, uid, expected_version, host_id)
+    if booking.status != PENDING:
+        raise Conflict(_changed_message(booking))
+    booking.status = DECLINED
+    booking.decline_reason = reason[:2000]
+    _touch(booking, now or clock.utcnow())
+    await record_booking_event(session, booking, "BOOKING_DECLINED")
+    await session.commit()
+    return booking

@@ -1,0 +1,276 @@
+"""The tables. Times are UTC instants (``DateTimeUTC``); wall-clock hours are minutes after midnight.
+
+A booking stores the range it *holds* (``held_start``/``held_end``: its meeting time widened by the
+event type's buffers) so that the database itself can refuse two held bookings whose ranges overlap:
+an exclusion constraint on PostgreSQL, triggers on SQLite (see the first migration).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from typing import Any
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.clock import utcnow
+
+CONFIRMED = "Confirmed"
+PENDING = "PendingApproval"
+CANCELLED = "Cancelled"
+DECLINED = "Declined"
+RESCHEDULED = "Rescheduled"
+HELD_STATUSES = (CONFIRMED, PENDING)
+ALL_STATUSES = (CONFIRMED, PENDING, CANCELLED, DECLINED, RESCHEDULED)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def public_id(prefix: str) -> str:
+    """Opaque, unguessable ids for URLs and the public API (``bkg_…``, ``evt_…``)."""
+    return f"{prefix}_{secrets.token_urlsafe(12).replace('-', 'x').replace('_', 'y')}"
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: DateTimeUTC, dict[str, Any]: Json, list[Any]: Json}
+
+
+class Host(Base):
+    __tablename__ = "hosts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    timezone: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    brand_color: Mapped[str] = mapped_column(String(16), default="#2563eb")
+    avatar_url: Mapped[str] = mapped_column(String(500), default="")
+    welcome_text: Mapped[str] = mapped_column(Text, default="")
+    # Origins allowed to frame the booking pages; empty means any origin may embed them.
+    embed_origins: Mapped[list[Any]] = mapped_column(default=list)
+    captcha_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event_types: Mapped[list[EventType]] = relationship(back_populates="host")
+    schedules: Mapped[list[Schedule]] = relationship(back_populates="host")
+
+
+class ApiKey(Base):
+    """Host API keys, stored as SHA-256 digests: a leaked database does not leak keys."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Schedule(Base):
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    host: Mapped[Host] = relationship(back_populates="schedules")
+    intervals: Mapped[list[ScheduleInterval]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="(ScheduleInterval.weekday, ScheduleInterval.start_minute)",
+    )
+    overrides: Mapped[list[ScheduleOverride]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="(ScheduleOverride.day, ScheduleOverride.start_minute)",
+    )
+
+
+class ScheduleInterval(Base):
+    """One stretch of weekly hours: weekday 0 = Monday, minutes after local midnight (1440 = 24:00)."""
+
+    __tablename__ = "schedule_intervals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("schedules.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int] = mapped_column(Integer)
+    start_minute: Mapped[int] = mapped_column(Integer)
+    end_minute: Mapped[int] = mapped_column(Integer)
+
+
+class ScheduleOverride(Base):
+    """A date whose hours replace the weekly ones; a row without minutes closes the day."""
+
+    __tablename__ = "schedule_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("schedules.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    start_minute: Mapped[int | None] = mapped_column(Integer, default=None)
+    end_minute: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class EventType(Base):
+    __tablename__ = "event_types"
+    __table_args__ = (UniqueConstraint("host_id", "slug", name="uq_event_types_host_slug"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(
+        String(32), unique=True, default=lambda: public_id("evt")
+    )
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schedules.id", ondelete="SET NULL"), default=None
+    )
+    slug: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    slot_interval_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
+    buffer_before_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    buffer_after_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    min_notice_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    booking_window_days: Mapped[int | None] = mapped_column(Integer, default=60)
+    max_per_day: Mapped[int | None] = mapped_column(Integer, default=None)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    location_type: Mapped[str] = mapped_column(String(32), default="")
+    location_value: Mapped[str] = mapped_column(String(500), default="")
+    # "hidden" | "optional" | "required": whether the booking form asks for a phone number.
+    phone_mode: Mapped[str] = mapped_column(String(16), default="optional")
+    # [{"key", "label", "type": text|textarea|select|checkbox, "required", "options": [...]}]
+    questions: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    host: Mapped[Host] = relationship(back_populates="event_types")
+    schedule: Mapped[Schedule | None] = relationship()
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index("ix_bookings_host_held", "host_id", "held_start", "held_end"),
+        Index("ix_bookings_event_start", "event_type_id", "start"),
+        Index("ix_bookings_email", "invitee_email"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: public_id("bkg"))
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
+    event_type_id: Mapped[int] = mapped_column(ForeignKey("event_types.id", ondelete="CASCADE"))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    held_start: Mapped[datetime]
+    held_end: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))
+    # Raised on every change: tokens are bound to it, so a link dies once the booking moves on.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # iCalendar SEQUENCE: rises each time the invite is re-sent with changes.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    invitee_name: Mapped[str] = mapped_column(String(200))
+    invitee_email: Mapped[str] = mapped_column(String(320))
+    invitee_phone: Mapped[str] = mapped_column(String(40), default="")
+    invitee_timezone: Mapped[str] = mapped_column(String(64))
+    invitee_locale: Mapped[str] = mapped_column(String(16), default="en")
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(20), default="API")
+    guests: Mapped[list[Any]] = mapped_column(default=list)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    cancellation_reason: Mapped[str] = mapped_column(Text, default="")
+    rescheduling_reason: Mapped[str] = mapped_column(Text, default="")
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    rescheduled_from_uid: Mapped[str | None] = mapped_column(String(32), default=None)
+    rescheduled_to_uid: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    host: Mapped[Host] = relationship()
+    event_type: Mapped[EventType] = relationship()
+
+    @property
+    def is_held(self) -> bool:
+        return self.status in HELD_STATUSES
+
+
+class Webhook(Base):
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    subscriber_url: Mapped[str] = mapped_column(String(1000))
+    triggers: Mapped[list[Any]] = mapped_column(default=list)
+    secret: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OutboxMessage(Base):
+    """An email or webhook call, written in the same transaction as the change that causes it.
+
+    A worker claims due rows (a lease on SQLite, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL),
+    delivers them, and records each attempt, so a crash loses nothing and sends nothing twice.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "delivered_at", "available_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(
+        String(64), unique=True, default=lambda: public_id("msg")
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # "email" | "webhook"
+    booking_uid: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    available_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    failed_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UsedNonce(Base):
+    """One-time values already spent (CAPTCHA solutions), kept until they would have expired."""
+
+    __tablename__ = "used_nonces"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[datetime]

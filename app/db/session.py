@@ -1,0 +1,76 @@
+"""Engines and sessions, with the locking that keeps two bookings off one slot.
+
+SQLite: every connection runs in WAL mode with a busy timeout, and pysqlite's own transaction
+handling is switched off so that we say how each transaction begins. A write transaction begins
+with ``BEGIN IMMEDIATE``: it takes the write lock *before* it reads, so the overlap check and the
+insert see the same database. (A deferred transaction that reads first and then writes fails with
+"database is locked" under contention, however long the busy timeout.) Reads stay deferred.
+
+PostgreSQL: write transactions on one host take a transaction-scoped advisory lock, which
+serialises the checks that span rows (max bookings per day); the exclusion constraint on held
+ranges is the guarantee that holds whatever the code does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+IMMEDIATE = "sqlite_begin_immediate"
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    kwargs.setdefault("connect_args", {"timeout": 30})
+    engine = create_async_engine(url, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (the documented pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Open the session's transaction as a writer; call before the first query of a change."""
+    if session.in_transaction():
+        # Reads done earlier in this request would leave SQLite in a deferred transaction that
+        # cannot safely be upgraded; end it so the write starts with the lock.
+        await session.commit()
+    await session.connection(execution_options={IMMEDIATE: True})
+
+
+async def lock_host(session: AsyncSession, host_id: int) -> None:
+    """Serialise one host's writers on PostgreSQL until commit (SQLite already is serialised)."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": host_id})

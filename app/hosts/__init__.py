@@ -1,0 +1,1 @@
+"""Hosts and their API keys: creating them, finding them, the demo data."""

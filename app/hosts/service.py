@@ -1,0 +1,90 @@
+"""Create hosts, give them schedules and API keys, and recognise a key when it comes back."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.bookings.errors import Conflict, InvalidInput, NotFound
+from app.bookings.validation import check_email, check_timezone
+from app.db.models import ApiKey, Host, Schedule, ScheduleInterval
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+# Path segments the public API and the pages use for themselves.
+RESERVED_SLUGS = {"api", "static", "schema", "embed.js", "v2", "bookings", "booking", "health"}
+KEY_PREFIX = "bk_"
+
+
+def check_slug(slug: str, field: str = "slug") -> str:
+    slug = (slug or "").strip().lower()
+    if not SLUG_RE.match(slug):
+        raise InvalidInput(f"{field} must be lowercase letters, digits and dashes (1-64).", field)
+    if slug in RESERVED_SLUGS:
+        raise InvalidInput(f"{field} '{slug}' is reserved.", field)
+    return slug
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def create_host(
+    session: AsyncSession,
+    slug: str,
+    *,
+    name: str,
+    email: str,
+    timezone: str,
+    weekly_hours: tuple[int, int] | None = (9 * 60, 17 * 60),
+) -> Host:
+    """A host with a default schedule (Monday to Friday, ``weekly_hours`` in the host's zone)."""
+    slug = check_slug(slug)
+    if (await session.scalars(select(Host).where(Host.slug == slug))).first():
+        raise Conflict(f"A host with slug '{slug}' already exists.")
+    host = Host(
+        slug=slug,
+        name=name.strip() or slug,
+        email=check_email(email, "email"),
+        timezone=check_timezone(timezone),
+    )
+    session.add(host)
+    await session.flush()
+    schedule = Schedule(
+        host_id=host.id, name="Working hours", timezone=host.timezone, is_default=True
+    )
+    if weekly_hours:
+        schedule.intervals = [
+            ScheduleInterval(weekday=day, start_minute=weekly_hours[0], end_minute=weekly_hours[1])
+            for day in range(5)
+        ]
+    session.add(schedule)
+    await session.commit()
+    return host
+
+
+async def create_api_key(session: AsyncSession, host_slug: str) -> str:
+    """A new key for the host; only its hash is stored, so this is the one time it is seen."""
+    host = (await session.scalars(select(Host).where(Host.slug == host_slug))).first()
+    if host is None:
+        raise NotFound(f"No host '{host_slug}'.")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiKey(host_id=host.id, key_hash=hash_key(key), prefix=key[:10]))
+    await session.commit()
+    return key
+
+
+async def host_for_api_key(session: AsyncSession, key: str) -> Host | None:
+    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    api_key = (
+        await session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+    ).first()
+    if api_key is None:
+        return None
+    api_key.last_used_at = clock.utcnow()
+    return await session.get(Host, api_key.host_id)

@@ -1,0 +1,65 @@
+"""``create_app(settings)``: the one place the Litestar application is put together."""
+
+from __future__ import annotations
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+
+from app.db.session import create_engine
+from app.settings import Settings
+from app.web.client_ip import client_ip_resolver
+from app.web.errors import handle_exception
+from app.web.public_api import PublicSchedulingController
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = create_engine(settings.database_url)
+    db = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        session_dependency_key="db_session",
+        set_default_exception_handler=False,
+    )
+    rate_limit_store = (
+        RedisStore.with_client(url=settings.redis_url, namespace="booking-rate-limit")
+        if settings.redis_url
+        else MemoryStore()
+    )
+    rate_limit = RateLimitConfig(
+        rate_limit=settings.rate_limit,  # type: ignore[arg-type]
+        check_throttle_handler=lambda request: bool(request.route_handler.opt.get("rate_limited")),
+        identifier_for_request=client_ip_resolver(settings.trusted_proxies),
+        store="rate_limit",
+    )
+    app = Litestar(
+        route_handlers=[PublicSchedulingController],
+        dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
+        plugins=[SQLAlchemyPlugin(config=db)],
+        middleware=[rate_limit.middleware],
+        stores={"rate_limit": rate_limit_store},
+        cors_config=CORSConfig(
+            allow_origins=["*"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Content-Type", "Authorization", "cal-api-version"],
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500),
+        openapi_config=OpenAPIConfig(title="Booking widget API", version="1.0.0", path="/schema"),
+        exception_handlers={Exception: handle_exception},
+        request_max_body_size=64 * 1024,
+        debug=settings.debug,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    return app

@@ -1,0 +1,90 @@
+"""Every setting the server reads, in one place, taken from the environment.
+
+Nothing else in the package reads ``os.environ``: handlers and services get a ``Settings``
+object, so tests can build one with whatever values they need.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_secret(var_dir: Path) -> str:
+    """A per-checkout signing key kept in ``var/`` so links survive restarts in development."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    var_dir: Path = ROOT / "var"
+    database_url: str = ""
+    redis_url: str = ""
+    smtp_url: str = ""
+    mail_from: str = "Booking <no-reply@localhost>"
+    public_url: str = "http://127.0.0.1:8000"
+    secret_keys: tuple[str, ...] = field(default_factory=tuple)
+    demo: bool = False
+    book_rate_limit: str = "15/minute"
+    trusted_proxies: tuple[str, ...] = ()
+    run_worker: bool = True
+    debug: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def rate_limit(self) -> tuple[str, int]:
+        """``BOOK_RATE_LIMIT`` as Litestar wants it: ("minute", 15)."""
+        count, _, unit = self.book_rate_limit.partition("/")
+        return (unit.strip() or "minute", int(count))
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        var_dir = Path(env.get("VAR_DIR") or ROOT / "var")
+        host = env.get("HOST") or "127.0.0.1"
+        port = int(env.get("PORT") or 8000)
+        database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'booking.db'}"
+        keys = tuple(k.strip() for k in (env.get("SECRET_KEYS") or "").split(",") if k.strip())
+        if not keys:
+            keys = (_dev_secret(var_dir),)
+        proxies = tuple(
+            p.strip() for p in (env.get("TRUSTED_PROXIES") or "").split(",") if p.strip()
+        )
+        return cls(
+            host=host,
+            port=port,
+            var_dir=var_dir,
+            database_url=database_url,
+            redis_url=env.get("REDIS_URL") or "",
+            smtp_url=env.get("SMTP_URL") or "",
+            mail_from=env.get("MAIL_FROM") or cls.mail_from,
+            public_url=(env.get("PUBLIC_URL") or f"http://{host}:{port}").rstrip("/"),
+            secret_keys=keys,
+            demo=_bool(env.get("DEMO"), False),
+            book_rate_limit=env.get("BOOK_RATE_LIMIT") or "15/minute",
+            trusted_proxies=proxies,
+            run_worker=_bool(env.get("RUN_WORKER"), True),
+            debug=_bool(env.get("DEBUG"), False),
+        )

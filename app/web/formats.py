@@ -1,0 +1,64 @@
+"""How times and bookings look on the wire (seed 001's shapes)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from app.db.models import Booking, EventType, Host
+
+
+def iso_z(value: datetime) -> str:
+    """``2026-03-16T14:00:00Z``: UTC, whole seconds, as the seeds write instants."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def location(event_type: EventType) -> dict[str, str] | None:
+    if not event_type.location_type:
+        return None
+    return {"type": event_type.location_type, "value": event_type.location_value}
+
+
+def public_booking(booking: Booking) -> dict[str, Any]:
+    return {
+        "id": booking.uid,
+        "eventTypeId": booking.event_type.public_id,
+        "status": booking.status,
+        "startTime": iso_z(booking.start),
+        "endTime": iso_z(booking.end),
+        "invitee": {
+            "name": booking.invitee_name,
+            "email": booking.invitee_email,
+            "phone": booking.invitee_phone or None,
+            "timezone": booking.invitee_timezone,
+        },
+        "location": location(booking.event_type),
+        "createdAt": iso_z(booking.created_at),
+    }
+
+
+def public_event_type(event_type: EventType) -> dict[str, Any]:
+    return {
+        "id": event_type.public_id,
+        "slug": event_type.slug,
+        "title": event_type.title,
+        "description": event_type.description,
+        "duration": event_type.duration_minutes,
+        "requiresApproval": event_type.requires_approval,
+        "location": location(event_type),
+        "questions": event_type.questions,
+    }
+
+
+def public_profile(host: Host, event_types: list[EventType]) -> dict[str, Any]:
+    return {
+        "slug": host.slug,
+        "name": host.name,
+        "timezone": host.timezone,
+        "branding": {
+            "color": host.brand_color,
+            "avatarUrl": host.avatar_url or None,
+            "welcomeText": host.welcome_text,
+        },
+        "eventTypes": [public_event_type(event_type) for event_type in event_types],
+    }

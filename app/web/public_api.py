@@ -1,0 +1,104 @@
+"""The public scheduling API, exactly as seeds 000 and 001 describe it: no auth, CORS open."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.bookings import service
+from app.bookings.errors import InvalidInput
+from app.web.formats import iso_z, public_booking, public_profile
+
+
+class BookRequest(msgspec.Struct, rename="camel"):
+    """Seed 001's request body. Types are checked here; meanings in app/bookings/validation.py."""
+
+    start_time: str
+    end_time: str
+    invitee_name: str
+    invitee_email: str
+    invitee_timezone: str
+    invitee_phone: str | None = None
+    invitee_locale: str | None = None
+    custom_fields: dict[str, Any] | None = None
+    invitee_notes: str | None = None
+    source: str | None = None
+    honeypot_value: str | None = None
+    captcha_token: str | None = None
+
+
+def parse_day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{name} '{value[:20]}' is not a date in YYYY-MM-DD format.", name
+        ) from None
+
+
+def utm_of(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """``utm_*`` query parameters, kept with the booking as its metadata."""
+    return {k: v[:200] for k, v in request.query_params.items() if k.startswith("utm_")}
+
+
+class PublicSchedulingController(Controller):
+    path = "/api/public/scheduling"
+    tags = ["Public scheduling API"]
+
+    @get("/{user_slug:str}", summary="Profile, branding and visible event types")
+    async def profile(self, db_session: AsyncSession, user_slug: str) -> dict[str, Any]:
+        host = await service.find_host(db_session, user_slug)
+        return public_profile(host, await service.visible_event_types(db_session, host))
+
+    @get(
+        "/{user_slug:str}/{event_slug:str}/slots", summary="Free slots grouped by the guest's date"
+    )
+    async def slots(
+        self,
+        db_session: AsyncSession,
+        user_slug: str,
+        event_slug: str,
+        date_from: Annotated[str, Parameter(query="dateFrom", description="YYYY-MM-DD")],
+        date_to: Annotated[str, Parameter(query="dateTo", description="YYYY-MM-DD")],
+        timezone: Annotated[str, Parameter(description="The guest's IANA time zone")],
+    ) -> list[dict[str, Any]]:
+        first, last = parse_day(date_from, "dateFrom"), parse_day(date_to, "dateTo")
+        event_type = await service.find_event_type(db_session, user_slug, event_slug)
+        days = await service.list_slots(db_session, event_type, first, last, timezone)
+        return [
+            {
+                "date": day.day.isoformat(),
+                "slots": [
+                    {"startTime": iso_z(s.start), "endTime": iso_z(s.end)} for s in day.slots
+                ],
+            }
+            for day in days
+        ]
+
+    @post(
+        "/{user_slug:str}/{event_slug:str}/book",
+        summary="Create a booking",
+        opt={"rate_limited": True},
+        status_code=201,
+    )
+    async def book(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        user_slug: str,
+        event_slug: str,
+        data: BookRequest,
+    ) -> dict[str, Any]:
+        body = {
+            field.encode_name: getattr(data, field.name)
+            for field in msgspec.structs.fields(BookRequest)
+        }
+        booking = await service.create_booking(
+            db_session, user_slug, event_slug, body, metadata=utm_of(request)
+        )
+        return public_booking(booking)
