@@ -1,0 +1,60 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test install dev lint bench chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev,bench]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev-installed
+
+## run: install, migrate, seed the demo host and serve on http://127.0.0.1:8000 (SQLite in var/)
+run: install
+	$(BIN)/booking migrate
+	DEMO=$${DEMO:-1} $(BIN)/booking serve
+
+## Debian's Chromium for the browser tests (Playwright cannot download its own here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app
+
+## test: install what tests need (dev extras, Chromium, axe-core) and run lint, types and the suite
+test: dev chromium tests/browser/vendor/axe.min.js
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+## axe-core comes from the npm registry (it is injected into pages by the accessibility test).
+tests/browser/vendor/axe.min.js:
+	mkdir -p tests/browser/vendor
+	cd tests/browser/vendor && npm pack --silent axe-core@4.10.2 >/dev/null && \
+		tar -xzf axe-core-4.10.2.tgz package/axe.min.js && mv package/axe.min.js axe.min.js && \
+		rm -rf package axe-core-4.10.2.tgz
+
+## bench: load-test the hot paths on SQLite and PostgreSQL; writes bench/results.md
+bench: dev
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,46 @@
+"""Fixtures for every suite. PostgreSQL and Redis tests skip unless their URLs are set."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from support import make_settings, postgres_database, prepare_database
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings on a fresh, migrated SQLite file holding the demo host."""
+    settings = make_settings(tmp_path)
+    prepare_database(settings.database_url)
+    return settings
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    with TestClient(app=create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database with the demo host."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("TEST_DATABASE_URL is not set (CI sets it; see .ci/run)")
+    with postgres_database() as url:
+        prepare_database(url)
+        yield url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL is not set (CI sets it; see .ci/run)")
+    return url

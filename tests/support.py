@@ -1,0 +1,175 @@
+"""Helpers shared by the test suites: settings, databases, demo data, live servers, slots."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time as dtime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from app.db.migrate import upgrade
+from app.db.session import create_engine, create_sessionmaker
+from app.hosts.demo import seed_demo
+from app.settings import ROOT, Settings
+
+SECRET = "test-secret-key-0123456789"
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "var_dir": tmp_path,
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'test.db'}",
+        "secret_keys": (SECRET,),
+        "public_url": "http://testserver",
+        "book_rate_limit": "1000/minute",
+        "run_worker": False,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+async def _with_session(url: str, work: Any) -> Any:
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def with_session(url: str, work: Any) -> Any:
+    """Run ``await work(session)`` against the database at ``url``, from sync test code."""
+    return run(_with_session(url, work))
+
+
+def prepare_database(url: str, demo: bool = True) -> None:
+    upgrade(url)
+    if demo:
+        with_session(url, seed_demo)
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    base = os.environ["TEST_DATABASE_URL"]
+    name = f"booking_test_{uuid.uuid4().hex[:12]}"
+    admin = base.replace("postgresql+asyncpg", "postgresql")
+    _psql(admin, f'CREATE DATABASE "{name}"')
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        _psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _psql(url: str, sql: str) -> None:
+    import asyncpg
+
+    async def go() -> None:
+        connection = await asyncpg.connect(url.replace("postgresql://", "postgres://"))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    run(go())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def live_server(settings: Settings, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Serve the app in a real uvicorn process (or several) and yield its base URL."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    environment = {
+        **os.environ,
+        "VAR_DIR": str(settings.var_dir),
+        "DATABASE_URL": settings.database_url,
+        "SECRET_KEYS": ",".join(settings.secret_keys),
+        "PUBLIC_URL": base_url,
+        "BOOK_RATE_LIMIT": settings.book_rate_limit,
+        "REDIS_URL": settings.redis_url,
+        "SMTP_URL": settings.smtp_url,
+        "RUN_WORKER": "1" if settings.run_worker else "0",
+        "TRUSTED_PROXIES": ",".join(settings.trusted_proxies),
+        **(env or {}),
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "app.asgi:app_from_env",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--no-proxy-headers", "--log-level", "warning",
+    ]
+    log = settings.var_dir / f"server-{port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_up(base_url, process, log)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            httpx.get(base_url + "/api/public/scheduling/demo", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not start:\n{log.read_text()}")
+
+
+def next_weekday(days_ahead: int = 3, today: date | None = None) -> date:
+    """A Monday-to-Friday date at least ``days_ahead`` days from today (demo hosts work then)."""
+    day = (today or datetime.now(UTC).date()) + timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def demo_slot(day: date | None = None, hour: int = 10, minute: int = 0, minutes: int = 30) -> tuple[str, str]:
+    """startTime/endTime (UTC, ``…Z``) of a slot the demo host offers: Berlin wall clock."""
+    day = day or next_weekday()
+    start = datetime.combine(day, dtime(hour, minute), BERLIN).astimezone(UTC)
+    end = start + timedelta(minutes=minutes)
+    return start.strftime("%Y-%m-%dT%H:%M:%SZ"), end.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def booking_body(start: str, end: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "startTime": start,
+        "endTime": end,
+        "inviteeName": "Alex Johnson",
+        "inviteeEmail": "alex@example.com",
+        "inviteeTimezone": "America/New_York",
+        "inviteeLocale": "en",
+    }
+    body.update(overrides)
+    return body
