@@ -97,7 +97,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(settings: Settings, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
+def live_server(
+    settings: Settings, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Serve the app in a real uvicorn process (or several) and yield its base URL."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -115,13 +117,26 @@ def live_server(settings: Settings, workers: int = 1, env: dict[str, str] | None
         **(env or {}),
     }
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "app.asgi:app_from_env",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--no-proxy-headers", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "app.asgi:app_from_env",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-proxy-headers",
+        "--log-level",
+        "warning",
     ]
     log = settings.var_dir / f"server-{port}.log"
     with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         _wait_until_up(base_url, process, log)
         yield base_url
@@ -154,7 +169,9 @@ def next_weekday(days_ahead: int = 3, today: date | None = None) -> date:
     return day
 
 
-def demo_slot(day: date | None = None, hour: int = 10, minute: int = 0, minutes: int = 30) -> tuple[str, str]:
+def demo_slot(
+    day: date | None = None, hour: int = 10, minute: int = 0, minutes: int = 30
+) -> tuple[str, str]:
     """startTime/endTime (UTC, ``…Z``) of a slot the demo host offers: Berlin wall clock."""
     day = day or next_weekday()
     start = datetime.combine(day, dtime(hour, minute), BERLIN).astimezone(UTC)

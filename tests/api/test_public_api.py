@@ -20,7 +20,11 @@ def test_slots_are_grouped_by_the_guests_date(client):
     day = next_weekday()
     response = client.get(
         f"{BASE}/demo/30min/slots",
-        params={"dateFrom": day.isoformat(), "dateTo": day.isoformat(), "timezone": "Europe/Berlin"},
+        params={
+            "dateFrom": day.isoformat(),
+            "dateTo": day.isoformat(),
+            "timezone": "Europe/Berlin",
+        },
     )
     assert response.status_code == 200
     [group] = response.json()
@@ -33,10 +37,16 @@ def test_seed_python_example_books_the_first_slot(client):
     day = next_weekday()
     slots = client.get(
         f"{BASE}/demo/30min/slots",
-        params={"dateFrom": day.isoformat(), "dateTo": day.isoformat(), "timezone": "America/New_York"},
+        params={
+            "dateFrom": day.isoformat(),
+            "dateTo": day.isoformat(),
+            "timezone": "America/New_York",
+        },
     ).json()
     first = slots[0]["slots"][0]
-    response = client.post(f"{BASE}/demo/30min/book", json=booking_body(first["startTime"], first["endTime"]))
+    response = client.post(
+        f"{BASE}/demo/30min/book", json=booking_body(first["startTime"], first["endTime"])
+    )
     assert response.status_code == 201
     booking = response.json()
     assert booking["id"].startswith("bkg_")
@@ -54,7 +64,9 @@ def test_seed_python_example_books_the_first_slot(client):
 def test_the_same_slot_cannot_be_booked_twice(client):
     start, end = demo_slot()
     assert client.post(f"{BASE}/demo/30min/book", json=booking_body(start, end)).status_code == 201
-    second = client.post(f"{BASE}/demo/30min/book", json=booking_body(start, end, inviteeEmail="b@example.com"))
+    second = client.post(
+        f"{BASE}/demo/30min/book", json=booking_body(start, end, inviteeEmail="b@example.com")
+    )
     assert second.status_code == 400
     assert second.json() == {"error": "The selected time slot is no longer available."}
 
@@ -64,7 +76,10 @@ def test_a_booked_slot_disappears_from_the_slots(client):
     start, end = demo_slot(day, 11)
     client.post(f"{BASE}/demo/30min/book", json=booking_body(start, end))
     params = {"dateFrom": day.isoformat(), "dateTo": day.isoformat(), "timezone": "UTC"}
-    starts = [s["startTime"] for s in client.get(f"{BASE}/demo/30min/slots", params=params).json()[0]["slots"]]
+    starts = [
+        s["startTime"]
+        for s in client.get(f"{BASE}/demo/30min/slots", params=params).json()[0]["slots"]
+    ]
     assert start not in starts
     assert len(starts) == 15
 
