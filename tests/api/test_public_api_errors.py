@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from support import booking_body, demo_slot, next_weekday, with_session
 
 from app.db.models import Booking
+from support import booking_body, demo_slot, next_weekday, with_session
 
 BASE = "/api/public/scheduling"
 START, END = demo_slot()
@@ -152,9 +152,9 @@ def test_select_answers_must_be_offered_options(client, settings):
 
 def test_rate_limit_gives_429_after_the_limit(tmp_path):
     from litestar.testing import TestClient
-    from support import make_settings, prepare_database
 
     from app.main import create_app
+    from support import make_settings, prepare_database
 
     settings = make_settings(tmp_path, book_rate_limit="15/minute")
     prepare_database(settings.database_url)
