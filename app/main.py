@@ -18,6 +18,7 @@ from litestar.stores.redis import RedisStore
 
 from app.db.session import create_engine
 from app.settings import Settings
+from app.web.captcha import captcha_challenge
 from app.web.client_ip import client_ip_resolver
 from app.web.embed import embed_js
 from app.web.errors import handle_exception
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         store="rate_limit",
     )
     app = Litestar(
-        route_handlers=[PublicSchedulingController, embed_js],
+        route_handlers=[PublicSchedulingController, captcha_challenge, embed_js],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         plugins=[SQLAlchemyPlugin(config=db)],
         middleware=[rate_limit.middleware],

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.bookings.availability import load_availability, load_held, slot_rules
+from app.bookings.captcha import check_captcha
 from app.bookings.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
 from app.bookings.validation import BookingInput, check_booking, check_timezone
 from app.db.models import (
@@ -41,6 +42,7 @@ from app.scheduling import (
     is_free_slot,
     local_day_window,
 )
+from app.settings import Settings
 
 MAX_RANGE_DAYS = 62
 OVERLAP_MARKERS = ("booking_overlap", "ex_bookings_no_overlap")
@@ -148,11 +150,16 @@ async def create_booking(
     *,
     metadata: dict[str, Any] | None = None,
     now: datetime | None = None,
+    settings: Settings | None = None,
 ) -> Booking:
-    """A booking from the public API or the booking form (seed 001's field names)."""
+    """A booking from the public API or the booking form (seed 001's field names).
+
+    ``settings`` (the signing keys) is needed when the host has the CAPTCHA switched on.
+    """
     await begin_write(session)
     event_type = await find_event_type(session, host_slug, event_slug)
     booking_input = check_booking(dict(data), event_type.questions, event_type.phone_mode)
+    await check_captcha(session, event_type.host, data.get("captchaToken"), settings)
     if metadata:
         booking_input.metadata.update(metadata)
     return await book(session, event_type, booking_input, now=now)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bookings import service
 from app.bookings.errors import InvalidInput
+from app.settings import Settings
 from app.web.formats import iso_z, public_booking, public_profile
 
 
@@ -93,12 +94,13 @@ class PublicSchedulingController(Controller):
         user_slug: str,
         event_slug: str,
         data: BookRequest,
+        settings: Settings,
     ) -> dict[str, Any]:
         body = {
             field.encode_name: getattr(data, field.name)
             for field in msgspec.structs.fields(BookRequest)
         }
         booking = await service.create_booking(
-            db_session, user_slug, event_slug, body, metadata=utm_of(request)
+            db_session, user_slug, event_slug, body, metadata=utm_of(request), settings=settings
         )
         return public_booking(booking)
