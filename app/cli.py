@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -116,6 +117,63 @@ def create_api_key(settings: Settings, slug: str) -> None:
     key = run_with_session(settings, work)
     click.echo(f"API key for {slug} (store it now, it is not shown again):")
     click.echo(key)
+
+
+@main.command()
+@click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between polls.")
+@click.option(
+    "--lease",
+    type=float,
+    default=120.0,
+    show_default=True,
+    help="Seconds a claimed message stays locked.",
+)
+@click.option(
+    "--retry-base", type=float, default=10.0, show_default=True, help="First retry delay (doubles)."
+)
+@click.pass_obj
+def worker(settings: Settings, poll: float, lease: float, retry_base: float) -> None:
+    """Deliver the outbox (emails, webhooks) without serving HTTP; several may run at once."""
+    from app.notify.worker import WorkerOptions, run_worker
+
+    options = WorkerOptions(poll_seconds=poll, lease_seconds=lease, retry_base_seconds=retry_base)
+
+    async def work() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await run_worker(settings, engine, options)
+        finally:
+            await engine.dispose()
+
+    click.echo("outbox worker running (Ctrl+C to stop)")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(work())
+
+
+@main.command("create-webhook")
+@click.argument("slug")
+@click.argument("url")
+@click.option(
+    "--triggers",
+    required=True,
+    help="Comma-separated: BOOKING_CREATED,BOOKING_REQUESTED,BOOKING_CONFIRMED,"
+    "BOOKING_DECLINED,BOOKING_CANCELLED,BOOKING_RESCHEDULED.",
+)
+@click.option("--secret", default="", help="Signing secret (default: a random one, printed).")
+@click.pass_obj
+def create_webhook(settings: Settings, slug: str, url: str, triggers: str, secret: str) -> None:
+    """Subscribe URL to the host's booking events; prints the id and the signing secret."""
+    from app.notify.webhooks import create_webhook as create
+
+    names = [t.strip().upper() for t in triggers.split(",") if t.strip()]
+
+    async def work(session: AsyncSession) -> tuple[int, str]:
+        webhook = await create(session, slug, url, names, secret)
+        return webhook.id, webhook.secret
+
+    webhook_id, signing_secret = run_with_session(settings, work)
+    click.echo(f"webhook {webhook_id} created for {slug}: {url}")
+    click.echo(f"signing secret: {signing_secret}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 
 from app.db.session import create_engine
+from app.notify.events import session_info
+from app.notify.worker import worker_lifespan
 from app.settings import Settings
 from app.web.captcha import captcha_challenge
 from app.web.client_ip import client_ip_resolver
@@ -30,7 +32,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = create_engine(settings.database_url)
     db = SQLAlchemyAsyncConfig(
         engine_instance=engine,
-        session_config=AsyncSessionConfig(expire_on_commit=False),
+        session_config=AsyncSessionConfig(expire_on_commit=False, info=session_info(settings)),
         session_dependency_key="db_session",
         set_default_exception_handler=False,
     )
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Booking widget API", version="1.0.0", path="/schema"),
         exception_handlers={Exception: handle_exception},
         request_max_body_size=64 * 1024,
+        lifespan=[worker_lifespan(settings, engine)],
         debug=settings.debug,
     )
     app.state.settings = settings

@@ -1,0 +1,211 @@
+"""The outbox worker: claims due messages with a lease, delivers them, records the outcome.
+
+1. Claim (one short transaction): pick due rows (not delivered, not given up, ``available_at``
+   passed, no live lease) and set ``locked_until`` = now + lease. On PostgreSQL the pick is
+   ``SELECT … FOR UPDATE SKIP LOCKED``, so concurrent workers take different rows without waiting;
+   on SQLite the transaction begins IMMEDIATE (one writer at a time). Either way the UPDATE repeats
+   the "no live lease" condition, so a row is claimed by one worker only.
+2. Deliver outside any transaction (SMTP or HTTP may be slow).
+3. Mark: ``delivered_at``, or ``attempts + 1``, ``last_error`` and ``available_at`` = now +
+   exponential backoff; after ``MAX_ATTEMPTS`` the row gets ``failed_at`` and is left alone.
+
+A process killed between 1 and 3 leaves a lease that expires: the row is delivered again after a
+restart, so nothing is lost. The guarantee is *at least once*, with an idempotency key: a crash
+after the receiver accepted a message but before step 3 resends it with the same ``message_id``
+(the email's Message-ID, the webhook's ``X-Booking-Delivery``), which the receiver can dedupe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app import clock
+from app.db.models import OutboxMessage
+from app.db.session import begin_write, create_sessionmaker
+from app.notify.email import build_message, log_email, send_email
+from app.notify.webhooks import post_webhook
+from app.settings import Settings
+
+log = logging.getLogger("app.notify")
+
+MAX_ATTEMPTS = 10
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    poll_seconds: float = 1.0
+    lease_seconds: float = 120.0  # longer than any one delivery may take (timeouts are 15-20 s)
+    retry_base_seconds: float = 10.0
+    batch: int = 10
+
+
+def backoff(attempts: int, base_seconds: float) -> timedelta:
+    """10 s, 20 s, 40 s, … after the 1st, 2nd, 3rd failure, at most an hour."""
+    return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        options: WorkerOptions | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.options = options or WorkerOptions()
+
+    async def claim(self, now: datetime) -> list[OutboxMessage]:
+        lease_until = now + timedelta(seconds=self.options.lease_seconds)
+        free = or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now)
+        due = (
+            OutboxMessage.delivered_at.is_(None),
+            OutboxMessage.failed_at.is_(None),
+            OutboxMessage.available_at <= now,
+            free,
+        )
+        async with self.sessionmaker() as session:
+            pick = (
+                select(OutboxMessage.id)
+                .where(*due)
+                .order_by(OutboxMessage.available_at, OutboxMessage.id)
+                .limit(self.options.batch)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            else:
+                await begin_write(session)
+            ids = list((await session.scalars(pick)).all())
+            if not ids:
+                await session.rollback()
+                return []
+            won = await session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), *due)
+                .values(locked_until=lease_until)
+                .returning(OutboxMessage.id)
+            )
+            rows = await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.id.in_(list(won.all())))
+                .order_by(OutboxMessage.id)
+            )
+            claimed = list(rows.all())
+            await session.commit()
+            return claimed
+
+    async def deliver(self, message: OutboxMessage, http: httpx.AsyncClient) -> None:
+        if message.kind == "email":
+            if self.settings.smtp_url:
+                email = build_message(self.settings, message.payload, message.message_id)
+                await send_email(self.settings, email)
+            else:
+                log_email(message.payload, message.message_id)
+        elif message.kind == "webhook":
+            await post_webhook(
+                http, message.payload, message.message_id, int(clock.utcnow().timestamp())
+            )
+        else:
+            raise ValueError(f"unknown outbox kind {message.kind!r}")
+
+    async def mark(self, message: OutboxMessage, error: str | None) -> None:
+        now = clock.utcnow()
+        attempts = message.attempts + 1
+        values: dict[str, Any] = {"attempts": attempts, "locked_until": None}
+        if error is None:
+            values |= {"delivered_at": now, "last_error": ""}
+        else:
+            values |= {
+                "last_error": error[:2000],
+                "available_at": now + backoff(attempts, self.options.retry_base_seconds),
+            }
+            if attempts >= MAX_ATTEMPTS:
+                values["failed_at"] = now
+        async with self.sessionmaker() as session:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
+            )
+            await session.commit()
+
+    async def run_once(self) -> int:
+        """Deliver what is due now; returns how many messages were attempted."""
+        messages = await self.claim(clock.utcnow())
+        async with httpx.AsyncClient() as http:
+            for message in messages:
+                try:
+                    await self.deliver(message, http)
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                    log.warning(
+                        "outbox %s attempt %d failed: %s",
+                        message.message_id,
+                        message.attempts + 1,
+                        error,
+                    )
+                    await self.mark(message, error)
+                else:
+                    await self.mark(message, None)
+        return len(messages)
+
+    async def run_forever(self) -> None:
+        log.info("outbox worker started")
+        while True:
+            try:
+                attempted = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox worker: claiming failed; retrying")
+                attempted = 0
+            if not attempted:
+                await asyncio.sleep(self.options.poll_seconds)
+
+
+def _show_logs() -> None:
+    """Make the worker's lines (and the emails written without SMTP) visible under uvicorn."""
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
+def worker_lifespan(
+    settings: Settings, engine: AsyncEngine, options: WorkerOptions | None = None
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """A Litestar lifespan that runs the worker beside the server while ``RUN_WORKER`` is on."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        if not settings.run_worker:
+            yield
+            return
+        _show_logs()
+        worker = OutboxWorker(settings, create_sessionmaker(engine), options)
+        task = asyncio.create_task(worker.run_forever(), name="outbox-worker")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    return lifespan
+
+
+async def run_worker(settings: Settings, engine: AsyncEngine, options: WorkerOptions) -> None:
+    """``booking worker``: the worker alone, until the process is stopped."""
+    _show_logs()
+    await OutboxWorker(settings, create_sessionmaker(engine), options).run_forever()
