@@ -24,6 +24,7 @@ from app.web.captcha import captcha_challenge
 from app.web.client_ip import client_ip_resolver
 from app.web.embed import embed_js
 from app.web.errors import handle_exception
+from app.web.links import BookingLinksController, LinkPagesController
 from app.web.public_api import PublicSchedulingController
 
 
@@ -48,7 +49,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         store="rate_limit",
     )
     app = Litestar(
-        route_handlers=[PublicSchedulingController, captcha_challenge, embed_js],
+        route_handlers=[
+            PublicSchedulingController,
+            BookingLinksController,
+            LinkPagesController,
+            captcha_challenge,
+            embed_js,
+        ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         plugins=[SQLAlchemyPlugin(config=db)],
         middleware=[rate_limit.middleware],
