@@ -24,6 +24,8 @@ from app.web.captcha import captcha_challenge
 from app.web.client_ip import client_ip_resolver
 from app.web.embed import embed_js
 from app.web.errors import handle_exception
+from app.web.host_api import COMPONENTS as HOST_API_COMPONENTS
+from app.web.host_api import host_api_router
 from app.web.links import BookingLinksController, LinkPagesController
 from app.web.public_api import PublicSchedulingController
 
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PublicSchedulingController,
             BookingLinksController,
             LinkPagesController,
+            host_api_router(),
             captcha_challenge,
             embed_js,
         ],
@@ -66,7 +69,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             allow_headers=["Content-Type", "Authorization", "cal-api-version"],
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),
-        openapi_config=OpenAPIConfig(title="Booking widget API", version="1.0.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Booking widget API",
+            version="1.0.0",
+            path="/schema",
+            components=[HOST_API_COMPONENTS],
+        ),
         exception_handlers={Exception: handle_exception},
         request_max_body_size=64 * 1024,
         lifespan=[worker_lifespan(settings, engine)],

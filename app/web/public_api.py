@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,28 @@ class BookRequest(msgspec.Struct, rename="camel"):
     captcha_token: str | None = None
 
 
+class PublicError(msgspec.Struct):
+    """Every error of the public API (seed 001): ``{"error": "…"}``."""
+
+    error: str
+
+
+ERROR_MEANINGS = {
+    400: "The request is malformed or not acceptable; the message says why.",
+    404: "No such host, event type or booking.",
+    409: "The booking's state does not allow this change.",
+    429: "Too many requests from this client; wait a minute.",
+}
+
+
+def public_errors(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for a public handler's error answers (400 always: bad parameters)."""
+    return {
+        code: ResponseSpec(data_container=PublicError, description=ERROR_MEANINGS[code])
+        for code in sorted({400, *codes})
+    }
+
+
 def parse_day(value: str, name: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -51,13 +74,19 @@ class PublicSchedulingController(Controller):
     path = "/api/public/scheduling"
     tags = ["Public scheduling API"]
 
-    @get("/{user_slug:str}", summary="Profile, branding and visible event types")
+    @get(
+        "/{user_slug:str}",
+        summary="Profile, branding and visible event types",
+        responses=public_errors(404),
+    )
     async def profile(self, db_session: AsyncSession, user_slug: str) -> dict[str, Any]:
         host = await service.find_host(db_session, user_slug)
         return public_profile(host, await service.visible_event_types(db_session, host))
 
     @get(
-        "/{user_slug:str}/{event_slug:str}/slots", summary="Free slots grouped by the guest's date"
+        "/{user_slug:str}/{event_slug:str}/slots",
+        summary="Free slots grouped by the guest's date",
+        responses=public_errors(404),
     )
     async def slots(
         self,
@@ -86,6 +115,7 @@ class PublicSchedulingController(Controller):
         summary="Create a booking",
         opt={"rate_limited": True},
         status_code=201,
+        responses=public_errors(404, 409, 429),
     )
     async def book(
         self,
