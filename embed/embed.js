@@ -53,7 +53,7 @@
     close.onclick = closePopup;
     back.onclick = function (e) { if (e.target === back) closePopup(); };
     panel.appendChild(close);
-    panel.appendChild(frame(widget));
+    panel.appendChild(frame(widget)).style.borderRadius = "12px";
     back.appendChild(panel);
     open = { widget: widget, back: back, overflow: doc.documentElement.style.overflow };
     doc.documentElement.style.overflow = "hidden";
