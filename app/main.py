@@ -13,13 +13,17 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
 
 from app.db.session import create_engine
 from app.notify.events import session_info
 from app.notify.worker import worker_lifespan
-from app.settings import Settings
+from app.settings import ROOT, Settings
 from app.web.captcha import captcha_challenge
 from app.web.client_ip import client_ip_resolver
 from app.web.embed import embed_js
@@ -28,6 +32,8 @@ from app.web.host_api import COMPONENTS as HOST_API_COMPONENTS
 from app.web.host_api import host_api_router
 from app.web.links import BookingLinksController, LinkPagesController
 from app.web.public_api import PublicSchedulingController
+from app.web.security import security_headers
+from app.web.widget import WidgetController, brand_stylesheet
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -50,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         identifier_for_request=client_ip_resolver(settings.trusted_proxies),
         store="rate_limit",
     )
+    static_files = create_static_files_router(path="/static", directories=[ROOT / "static"])
     app = Litestar(
         route_handlers=[
             PublicSchedulingController,
@@ -58,9 +65,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             host_api_router(),
             captcha_challenge,
             embed_js,
+            WidgetController,
+            brand_stylesheet,
+            static_files,
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
-        plugins=[SQLAlchemyPlugin(config=db)],
+        plugins=[SQLAlchemyPlugin(config=db), HTMXPlugin()],
+        template_config=TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine),
+        before_send=[security_headers],
         middleware=[rate_limit.middleware],
         stores={"rate_limit": rate_limit_store},
         cors_config=CORSConfig(

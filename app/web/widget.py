@@ -1,0 +1,436 @@
+"""The guest-facing widget: host page, booking page and the htmx fragments it is made of.
+
+Each fragment URL answers an htmx request with its fragment and any other request with the whole
+page in the same state, so direct links, the back button and browsers without JavaScript work.
+Handlers parse, call the booking service and pick a template; ``app.web.widget_view`` shapes what
+the templates show.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.bookings import service
+from app.bookings.errors import SLOT_TAKEN, InvalidInput, NotFound, SlotUnavailable
+from app.db.models import EventType, Host
+from app.notify.ics import build_invite
+from app.scheduling import Interval, local_day_window
+from app.settings import Settings
+from app.web.formats import iso_z
+from app.web.forms import EXPIRED, check_same_origin, form_token, form_token_valid
+from app.web.security import allow_framing
+from app.web.widget_view import (
+    Guest,
+    booked_payload,
+    booking_ref,
+    brand_css,
+    build_month,
+    clamp_month,
+    google_calendar_url,
+    hex_color,
+    location_text,
+    month_bounds,
+    parse_date,
+    parse_month,
+    parse_start,
+    read_booking_ref,
+)
+
+DEFAULT_COLOR = "#2563eb"
+FIELD_LABELS = {
+    "inviteeName": "Name",
+    "inviteeEmail": "Email",
+    "inviteePhone": "Phone",
+    "inviteeNotes": "Notes",
+}
+PICK_AGAIN = "Please choose one of the available times."
+
+
+def page_context(guest: Guest, host: Host, event_type: EventType | None = None) -> dict[str, Any]:
+    color = guest.color or hex_color(host.brand_color) or DEFAULT_COLOR
+    base = f"/{host.slug}/{event_type.slug}" if event_type else f"/{host.slug}"
+    return {"guest": guest, "host": host, "event_type": event_type, "base": base, "color": color}
+
+
+def day_slots(slots: list[Interval], day: date, guest: Guest, base: str) -> list[dict[str, str]]:
+    return [
+        {
+            "url": guest.url(f"{base}/form", start=iso_z(slot.start)),
+            "label": guest.time(slot.start),
+            "aria": guest.span(slot),
+        }
+        for slot in slots
+        if slot.start.astimezone(guest.zone).date() == day
+    ]
+
+
+def form_values(form: FormMultiDict, event_type: EventType) -> dict[str, str]:
+    names = [
+        "startTime",
+        *FIELD_LABELS,
+        *(f"customFields.{q['key']}" for q in event_type.questions),
+    ]
+    return {name: str(form.get(name) or "") for name in names}
+
+
+def booking_data(values: dict[str, str], event_type: EventType, guest: Guest) -> dict[str, Any]:
+    """The booking form's fields under the public API's names, for ``service.create_booking``."""
+    start = parse_start(values["startTime"])
+    end = start + timedelta(minutes=event_type.duration_minutes) if start else None
+    custom: dict[str, Any] = {}
+    for question in event_type.questions:
+        answer = values[f"customFields.{question['key']}"]
+        if answer:
+            custom[question["key"]] = answer
+    return {
+        "startTime": values["startTime"],
+        "endTime": iso_z(end) if end else "",
+        "inviteeName": values["inviteeName"],
+        "inviteeEmail": values["inviteeEmail"],
+        "inviteePhone": values["inviteePhone"],
+        "inviteeNotes": values["inviteeNotes"],
+        "inviteeTimezone": guest.tz,
+        "inviteeLocale": guest.locale_tag,
+        "customFields": custom,
+        "source": guest.source,
+    }
+
+
+def field_error(exc: InvalidInput, values: dict[str, str]) -> tuple[dict[str, str], str]:
+    """(errors by form field, general error): a message goes next to its field when it has one."""
+    field = exc.field or ""
+    if field in values and field != "startTime":
+        label = FIELD_LABELS.get(field)
+        return {field: exc.message.replace(field, label, 1) if label else exc.message}, ""
+    return {}, exc.message
+
+
+class WidgetPages:
+    """Loads what a view needs and renders it as a fragment (htmx) or as the whole page."""
+
+    def __init__(
+        self,
+        request: HTMXRequest,
+        session: AsyncSession,
+        settings: Settings,
+        event_type: EventType,
+    ) -> None:
+        self.request = request
+        self.session = session
+        self.settings = settings
+        self.event_type = event_type
+        self.guest = Guest.from_request(request, event_type.host)
+        self.context = page_context(self.guest, event_type.host, event_type)
+        self.base: str = self.context["base"]
+        allow_framing(request, event_type.host.embed_origins or [])
+
+    @property
+    def wants_fragment(self) -> bool:
+        htmx = self.request.htmx
+        return bool(htmx) and not htmx.history_restore_request
+
+    def render(
+        self, view: str, fragment: str, push_url: str | None = None, status: int = 200
+    ) -> Template:
+        context = {**self.context, "view": view}
+        if self.wants_fragment:
+            return HTMXTemplate(
+                template_name=f"fragments/{fragment}.html",
+                context=context,
+                push_url=push_url or False,
+                status_code=status,
+            )
+        return Template(template_name="pages/booking.html", context=context, status_code=status)
+
+    def page_url(self, **state: str | None) -> str:
+        return self.guest.url(self.base, **state)
+
+    async def load_month(self, month: date, selected: date | None) -> list[Interval]:
+        month = clamp_month(month, self.event_type, self.guest)
+        first, last = month_bounds(month)
+        window = local_day_window(first, last, self.guest.tz)
+        slots = await service.slots_for_window(self.session, self.event_type, window)
+        self.context["month"] = build_month(month, slots, self.event_type, self.guest, selected)
+        return slots
+
+    async def load_day(self, day: date, slots: list[Interval] | None = None) -> None:
+        if slots is None:
+            window = local_day_window(day, day, self.guest.tz)
+            slots = await service.slots_for_window(self.session, self.event_type, window)
+        self.context["day"] = day
+        self.context["day_label"] = self.guest.long_date(day)
+        self.context["slots"] = day_slots(slots, day, self.guest, self.base)
+
+    async def picker(
+        self, month: date | None, day: date | None, message: str = "", status: int = 200
+    ) -> Template:
+        """The month date picker with the chosen day's times (the page's first view)."""
+        shown = month or (day or self.guest.today()).replace(day=1)
+        slots = await self.load_month(shown, day)
+        if day is not None:
+            in_month = month_bounds(self.context["month"].month)
+            await self.load_day(day, slots if in_month[0] <= day <= in_month[1] else None)
+        self.context["message"] = message
+        state = {"date": day.isoformat() if day else None}
+        if not day:
+            state["month"] = self.context["month"].month.strftime("%Y-%m")
+        return self.render("picker", "picker", self.page_url(**state), status)
+
+    def form(
+        self,
+        slot: Interval,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        general: str = "",
+        status: int = 200,
+    ) -> Template:
+        prefill = {
+            "inviteeName": self.guest.carry.get("name", ""),
+            "inviteeEmail": self.guest.carry.get("email", ""),
+            "inviteeNotes": self.guest.carry.get("notes", ""),
+        }
+        self.context.update(
+            slot=slot,
+            start_iso=iso_z(slot.start),
+            when=self.guest.when(slot),
+            day=slot.start.astimezone(self.guest.zone).date(),
+            values=values or prefill,
+            errors=errors or {},
+            general_error=general,
+            form_token=form_token(self.settings, self.event_type.id),
+            location=location_text(self.event_type),
+        )
+        url = self.page_url(start=iso_z(slot.start))
+        return self.render("form", "form", url, status)
+
+    async def slot_if_free(self, start: datetime | None) -> Interval | None:
+        if start is None:
+            return None
+        slot = Interval(start, start + timedelta(minutes=self.event_type.duration_minutes))
+        day = start.astimezone(self.guest.zone).date()
+        window = local_day_window(day, day, self.guest.tz)
+        free = await service.slots_for_window(self.session, self.event_type, window)
+        return slot if slot in free else None
+
+    def confirmation(self, booking_uid_ref: str, booking: Any, just_booked: bool) -> Template:
+        slot = Interval(booking.start, booking.end)
+        self.context.update(
+            booking=booking,
+            when=self.guest.when(slot),
+            location=location_text(self.event_type),
+            pending=booking.status == "PendingApproval",
+            ics_url=f"{self.base}/invite.ics?booking={booking_uid_ref}",
+            google_url=google_calendar_url(booking),
+            payload=booked_payload(booking) if just_booked else "",
+        )
+        url = self.guest.url(f"{self.base}/confirmation", booking=booking_uid_ref)
+        return self.render("confirmation", "confirmation", url)
+
+
+class WidgetController(Controller):
+    """Pages a guest sees, framable by the host's embed origins (see app/web/security.py)."""
+
+    opt = {"frameable": True}
+
+    async def _pages(
+        self, request: HTMXRequest, session: AsyncSession, settings: Settings, user: str, slug: str
+    ) -> WidgetPages:
+        event_type = await service.find_event_type(session, user, slug)
+        return WidgetPages(request, session, settings, event_type)
+
+    @get("/{user_slug:str}", include_in_schema=False)
+    async def host_page(
+        self, request: HTMXRequest, db_session: AsyncSession, user_slug: str
+    ) -> Template:
+        host = await service.find_host(db_session, user_slug)
+        guest = Guest.from_request(request, host)
+        allow_framing(request, host.embed_origins or [])
+        context = page_context(guest, host)
+        context["event_types"] = await service.visible_event_types(db_session, host)
+        return Template(template_name="pages/host.html", context=context)
+
+    @get("/{user_slug:str}/{event_slug:str}", include_in_schema=False)
+    async def booking_page(
+        self,
+        request: HTMXRequest,
+        db_session: AsyncSession,
+        settings: Settings,
+        user_slug: str,
+        event_slug: str,
+    ) -> Template:
+        """The booking page in the state its query describes: month, day, chosen time, booking."""
+        pages = await self._pages(request, db_session, settings, user_slug, event_slug)
+        query = request.query_params
+        if query.get("booking"):
+            return await self._confirmation(pages, query["booking"])
+        if query.get("start"):
+            slot = await pages.slot_if_free(parse_start(query["start"]))
+            if slot is not None:
+                return pages.form(slot)
+            day = parse_date(query.get("date"))
+            return await pages.picker(
+                None, day, SLOT_TAKEN if parse_start(query["start"]) else PICK_AGAIN
+            )
+        return await pages.picker(parse_month(query.get("month")), parse_date(query.get("date")))
+
+    @get("/{user_slug:str}/{event_slug:str}/calendar", include_in_schema=False)
+    async def calendar(
+        self,
+        request: HTMXRequest,
+        db_session: AsyncSession,
+        settings: Settings,
+        user_slug: str,
+        event_slug: str,
+    ) -> Template:
+        pages = await self._pages(request, db_session, settings, user_slug, event_slug)
+        month = parse_month(request.query_params.get("month"))
+        if not pages.wants_fragment:
+            return await pages.picker(month, None)
+        await pages.load_month(month or pages.guest.today(), None)
+        url = pages.page_url(month=pages.context["month"].month.strftime("%Y-%m"))
+        return pages.render("picker", "calendar", url)
+
+    @get("/{user_slug:str}/{event_slug:str}/slots", include_in_schema=False)
+    async def slots(
+        self,
+        request: HTMXRequest,
+        db_session: AsyncSession,
+        settings: Settings,
+        user_slug: str,
+        event_slug: str,
+    ) -> Template:
+        pages = await self._pages(request, db_session, settings, user_slug, event_slug)
+        day = parse_date(request.query_params.get("date"))
+        if day is None or not pages.wants_fragment:
+            return await pages.picker(None, day)
+        await pages.load_day(day)
+        return pages.render("picker", "slots", pages.page_url(date=day.isoformat()))
+
+    @get("/{user_slug:str}/{event_slug:str}/form", include_in_schema=False)
+    async def form(
+        self,
+        request: HTMXRequest,
+        db_session: AsyncSession,
+        settings: Settings,
+        user_slug: str,
+        event_slug: str,
+    ) -> Template:
+        pages = await self._pages(request, db_session, settings, user_slug, event_slug)
+        start = parse_start(request.query_params.get("start"))
+        slot = await pages.slot_if_free(start)
+        if slot is None:
+            day = start.astimezone(pages.guest.zone).date() if start else None
+            return await pages.picker(None, day, SLOT_TAKEN if start else PICK_AGAIN)
+        return pages.form(slot)
+
+    @post(
+        "/{user_slug:str}/{event_slug:str}/book",
+        include_in_schema=False,
+        opt={"rate_limited": True},
+        status_code=200,
+    )
+    async def book(
+        self,
+        request: HTMXRequest,
+        db_session: AsyncSession,
+        settings: Settings,
+        user_slug: str,
+        event_slug: str,
+    ) -> Response[Any]:
+        """The booking form's POST: re-render with errors, or show the confirmation."""
+        check_same_origin(request, settings)
+        pages = await self._pages(request, db_session, settings, user_slug, event_slug)
+        form = await request.form()
+        values = form_values(form, pages.event_type)
+        start = parse_start(values["startTime"])
+        if start is None:
+            return await pages.picker(None, None, PICK_AGAIN, status=400)
+        slot = Interval(start, start + timedelta(minutes=pages.event_type.duration_minutes))
+        if not form_token_valid(settings, str(form.get("formToken") or ""), pages.event_type.id):
+            return pages.form(slot, values, general=EXPIRED, status=400)
+        data = booking_data(values, pages.event_type, pages.guest)
+        data["honeypotValue"] = form.get("honeypotValue") or ""
+        data["captchaToken"] = form.get("captchaToken") or form.get("altcha") or None
+        try:
+            booking = await service.create_booking(
+                db_session,
+                user_slug,
+                event_slug,
+                data,
+                metadata=pages.guest.utm,
+                settings=settings,
+            )
+        except SlotUnavailable as exc:
+            day = start.astimezone(pages.guest.zone).date()
+            return await pages.picker(None, day, exc.message, status=409)
+        except InvalidInput as exc:
+            errors, general = field_error(exc, values)
+            return pages.form(slot, values, errors, general, status=422)
+        ref = booking_ref(settings, booking)
+        if not pages.wants_fragment:
+            return Redirect(
+                pages.guest.url(f"{pages.base}/confirmation", booking=ref), status_code=303
+            )
+        return pages.confirmation(ref, booking, just_booked=True)
+
+    @get("/{user_slug:str}/{event_slug:str}/confirmation", include_in_schema=False)
+    async def confirmation(
+        self,
+        request: HTMXRequest,
+        db_session: AsyncSession,
+        settings: Settings,
+        user_slug: str,
+        event_slug: str,
+    ) -> Template:
+        pages = await self._pages(request, db_session, settings, user_slug, event_slug)
+        return await self._confirmation(pages, request.query_params.get("booking") or "")
+
+    async def _confirmation(self, pages: WidgetPages, ref: str) -> Template:
+        uid = read_booking_ref(pages.settings, ref)
+        if uid is None:
+            raise NotFound("Booking not found.")
+        booking = await service.find_booking(pages.session, uid, host_id=pages.event_type.host_id)
+        return pages.confirmation(ref, booking, just_booked=False)
+
+    @get(
+        "/{user_slug:str}/{event_slug:str}/invite.ics",
+        include_in_schema=False,
+        opt={"frameable": False},
+    )
+    async def invite(
+        self,
+        db_session: AsyncSession,
+        settings: Settings,
+        user_slug: str,
+        event_slug: str,
+        booking: str,
+    ) -> Response[bytes]:
+        """The booking as an .ics file; the signed reference keeps bookings from being listed."""
+        uid = read_booking_ref(settings, booking)
+        if uid is None:
+            raise NotFound("Booking not found.")
+        event_type = await service.find_event_type(db_session, user_slug, event_slug)
+        found = await service.find_booking(db_session, uid, host_id=event_type.host_id)
+        return Response(
+            build_invite(found, method="PUBLISH"),
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="invite.ics"'},
+        )
+
+
+@get("/brand.css", include_in_schema=False, cache=False)
+async def brand_stylesheet(c: str = "") -> Response[str]:
+    """The host's colour as CSS variables: the CSP allows no inline styles, so it is a file."""
+    color = hex_color(c) or DEFAULT_COLOR
+    return Response(
+        brand_css(color),
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
