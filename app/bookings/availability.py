@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.db.models import HELD_STATUSES, Booking, EventType, Schedule
 from app.scheduling import Availability, DateOverride, Interval, SlotRules, WeeklyRule
@@ -15,16 +16,25 @@ MARGIN = timedelta(days=2)
 
 
 async def schedule_for(session: AsyncSession, event_type: EventType) -> Schedule | None:
-    """The event type's own schedule, or else the host's default (or first) one."""
-    if event_type.schedule_id is not None:
-        return await session.get(Schedule, event_type.schedule_id)
-    query = (
-        select(Schedule)
-        .where(Schedule.host_id == event_type.host_id)
-        .order_by(Schedule.is_default.desc(), Schedule.id)
-        .limit(1)
+    """The event type's own schedule, or else the host's default (or first) one, with its hours.
+
+    Weekly hours come in the same statement (a join) and overrides in one more: every slot list
+    and every booking reads this, and each statement is a round trip to the database.
+    ``populate_existing`` re-reads a schedule this session already holds, as a refresh would.
+    """
+    query = select(Schedule).options(
+        joinedload(Schedule.intervals), selectinload(Schedule.overrides)
     )
-    return (await session.scalars(query)).first()
+    if event_type.schedule_id is not None:
+        query = query.where(Schedule.id == event_type.schedule_id)
+    else:
+        query = (
+            query.where(Schedule.host_id == event_type.host_id)
+            .order_by(Schedule.is_default.desc(), Schedule.id)
+            .limit(1)
+        )
+    query = query.execution_options(populate_existing=True)
+    return (await session.scalars(query)).unique().first()
 
 
 async def load_availability(
@@ -33,7 +43,6 @@ async def load_availability(
     schedule = await schedule_for(session, event_type)
     if schedule is None:
         return Availability(timezone=host_timezone, weekly=())
-    await session.refresh(schedule, ["intervals", "overrides"])
     by_day: dict = {}
     for override in schedule.overrides:
         spans = by_day.setdefault(override.day, [])
@@ -66,15 +75,20 @@ async def load_held(
     start: datetime,
     end: datetime,
     exclude_booking_id: int | None = None,
+    margin: timedelta = MARGIN,
 ) -> tuple[list[Interval], list[datetime]]:
-    """Held ranges of the host near [start, end), and starts of this event type's held bookings."""
+    """Held ranges of the host near [start, end), and starts of this event type's held bookings.
+
+    ``margin`` widens the lookup; a caller that needs only the ranges overlapping [start, end)
+    passes zero.
+    """
     query = select(
         Booking.held_start, Booking.held_end, Booking.start, Booking.event_type_id
     ).where(
         Booking.host_id == event_type.host_id,
         Booking.status.in_(HELD_STATUSES),
-        Booking.held_end > start - MARGIN,
-        Booking.held_start < end + MARGIN,
+        Booking.held_end > start - margin,
+        Booking.held_start < end + margin,
     )
     if exclude_booking_id is not None:
         query = query.where(Booking.id != exclude_booking_id)
