@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bookings import service
 from app.bookings.validation import parse_instant
-from app.db.models import Host
+from app.db.models import Booking, Host
 from app.hosts import bookings as host_bookings
+from app.notify.events import first_uid
 from app.web.host_api import formats
 from app.web.host_api.envelope import MAX_ID, Envelope, Id, errors, ok
 
@@ -61,6 +62,10 @@ class DeclineIn(msgspec.Struct, rename="camel"):
     reason: Reason = ""
 
 
+async def booking_out(session: AsyncSession, booking: Booking) -> Envelope[formats.BookingOut]:
+    return ok(formats.booking(booking, await first_uid(session, booking)))
+
+
 class BookingController(Controller):
     path = "/bookings"
     tags = ["Bookings"]
@@ -90,7 +95,8 @@ class BookingController(Controller):
             take=take,
             skip=skip,
         )
-        return formats.booking_page(rows, total, take, skip)
+        roots = [await first_uid(db_session, row) for row in rows]
+        return formats.booking_page(rows, roots, total, take, skip)
 
     @post("/", summary="Create a booking", responses=errors(404))
     async def create_booking(
@@ -108,13 +114,14 @@ class BookingController(Controller):
             length_in_minutes=data.length_in_minutes,
         )
         booking = await host_bookings.create_api_booking(db_session, host, request)
-        return ok(formats.booking(booking))
+        return await booking_out(db_session, booking)
 
     @get("/{uid:str}", summary="One booking", responses=errors(404))
     async def get_booking(
         self, host: Host, db_session: AsyncSession, uid: str
     ) -> Envelope[formats.BookingOut]:
-        return ok(formats.booking(await service.find_booking(db_session, uid, host_id=host.id)))
+        booking = await service.find_booking(db_session, uid, host_id=host.id)
+        return await booking_out(db_session, booking)
 
     @post(
         "/{uid:str}/cancel",
@@ -127,7 +134,7 @@ class BookingController(Controller):
     ) -> Envelope[formats.BookingOut]:
         reason = data.cancellation_reason if data else ""
         booking = await service.cancel_booking(db_session, uid, reason, host_id=host.id)
-        return ok(formats.booking(booking))
+        return await booking_out(db_session, booking)
 
     @post(
         "/{uid:str}/reschedule",
@@ -141,7 +148,7 @@ class BookingController(Controller):
         booking = await service.reschedule_booking(
             db_session, uid, start, reason=data.rescheduling_reason, host_id=host.id
         )
-        return ok(formats.booking(booking))
+        return await booking_out(db_session, booking)
 
     @post(
         "/{uid:str}/confirm",
@@ -153,7 +160,7 @@ class BookingController(Controller):
         self, host: Host, db_session: AsyncSession, uid: str
     ) -> Envelope[formats.BookingOut]:
         booking = await service.confirm_booking(db_session, uid, host_id=host.id)
-        return ok(formats.booking(booking))
+        return await booking_out(db_session, booking)
 
     @post(
         "/{uid:str}/decline",
@@ -166,4 +173,4 @@ class BookingController(Controller):
     ) -> Envelope[formats.BookingOut]:
         reason = data.reason if data else ""
         booking = await service.decline_booking(db_session, uid, reason, host_id=host.id)
-        return ok(formats.booking(booking))
+        return await booking_out(db_session, booking)

@@ -24,6 +24,7 @@ from app.db.models import (
 from app.hosts import event_types as event_type_service
 from app.hosts import schedules as schedule_service
 from app.hosts import webhooks as webhook_service
+from app.notify.ics import ical_uid
 from app.web.formats import iso_z
 
 BOOKING_STATUS = {
@@ -248,7 +249,8 @@ def schedule(row: Schedule) -> ScheduleOut:
     )
 
 
-def booking(row: Booking) -> BookingOut:
+def booking(row: Booking, root_uid: str | None = None) -> BookingOut:
+    """``root_uid``: the first booking of a reschedule chain, whose uid the invite's UID keeps."""
     host, kind = row.host, row.event_type
     locations = event_type_service.location_out(kind)
     where = next((v for k, v in (locations[0] if locations else {}).items() if k != "type"), None)
@@ -293,13 +295,15 @@ def booking(row: Booking) -> BookingOut:
         metadata=dict(row.meta),
         created_at=iso_z(row.created_at),
         updated_at=iso_z(row.updated_at),
-        ics_uid=row.uid,
+        ics_uid=ical_uid(root_uid or row.uid),
     )
 
 
-def booking_page(rows: list[Booking], total: int, take: int, skip: int) -> BookingPage:
+def booking_page(
+    rows: list[Booking], roots: list[str], total: int, take: int, skip: int
+) -> BookingPage:
     return BookingPage(
-        data=[booking(row) for row in rows],
+        data=[booking(row, root) for row, root in zip(rows, roots, strict=True)],
         pagination=Pagination(
             total_items=total,
             remaining_items=max(total - skip - len(rows), 0),
