@@ -31,7 +31,7 @@ from app.bookings.tokens import (
 )
 from app.bookings.validation import parse_instant
 from app.db.models import CANCELLED, DECLINED, PENDING, RESCHEDULED, Booking
-from app.notify.email import language_of, when
+from app.notify.email import when
 from app.settings import Settings
 from app.web.formats import public_booking
 
@@ -78,7 +78,7 @@ def _context(booking: Booking, purpose: str, token: str, **extra: Any) -> dict[s
     locale = host.locale if for_host else booking.invitee_locale
     title, button, asks_reason, _ = ACTIONS[purpose]
     return {
-        "guest": Viewer(locale_tag=language_of(locale)),
+        "guest": Viewer(locale_tag="en"),  # the page text is English; dates are localised
         "host": host,
         "color": host.brand_color if host.brand_color.startswith("#") else DEFAULT_COLOR,
         "booking": booking,

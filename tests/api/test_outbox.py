@@ -3,6 +3,7 @@ a worker process killed mid-delivery, and concurrent workers never sending a mes
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import re
@@ -20,10 +21,19 @@ from sqlalchemy import select
 
 from app import clock
 from app.db.models import OutboxMessage
+from app.db.session import create_engine, create_sessionmaker
 from app.main import create_app
-from app.notify.worker import MAX_ATTEMPTS
+from app.notify.webhooks import create_webhook
+from app.notify.worker import MAX_ATTEMPTS, OutboxWorker, WorkerOptions
 from app.settings import ROOT
-from support import booking_body, demo_slot, free_port, next_weekday, with_session
+from support import (
+    booking_body,
+    demo_slot,
+    free_port,
+    make_settings,
+    next_weekday,
+    with_session,
+)
 
 pytest_plugins = ("receivers",)
 BASE = "/api/public/scheduling"
@@ -208,23 +218,24 @@ def test_killed_worker_restarted_delivers_everything_once_per_message_id(
     assert resent[0] not in delivered_before  # nothing acknowledged was sent again
 
 
-def test_concurrent_workers_never_send_one_message_twice(settings, client, receiver):
-    """Two workers drain the same outbox at once (leases on SQLite; SKIP LOCKED on PostgreSQL)."""
-    import asyncio
-
-    from app.db.session import create_engine, create_sessionmaker
-    from app.notify.webhooks import create_webhook
-    from app.notify.worker import OutboxWorker, WorkerOptions
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_concurrent_workers_never_send_one_message_twice(
+    request, tmp_path, settings, receiver, backend
+):
+    """Three workers drain one outbox at once (leases; on PostgreSQL also SKIP LOCKED)."""
+    if backend == "postgresql":
+        settings = make_settings(tmp_path, database_url=request.getfixturevalue("pg_url"))
 
     async def subscribe(session):
         await create_webhook(session, "demo", receiver.url, ["BOOKING_CREATED"], "s")
 
     with_session(settings.database_url, subscribe)
-    for hour in range(9, 16):
-        book(client, hour, f"guest{hour}@example.com")
+    with TestClient(app=create_app(settings)) as client:
+        for hour in range(9, 16):
+            book(client, hour, f"guest{hour}@example.com")
 
-    async def run_two() -> None:
-        engines = [create_engine(settings.database_url) for _ in range(2)]
+    async def run_three() -> None:
+        engines = [create_engine(settings.database_url) for _ in range(3)]
         workers = [
             OutboxWorker(settings, create_sessionmaker(e), WorkerOptions(batch=2)) for e in engines
         ]
@@ -239,7 +250,8 @@ def test_concurrent_workers_never_send_one_message_twice(settings, client, recei
             for engine in engines:
                 await engine.dispose()
 
-    asyncio.run(run_two())
+    asyncio.run(run_three())
     counts = Counter(receiver.delivery_ids())
     assert len(counts) == 7 and set(counts.values()) == {1}
-    assert all(r.delivered_at and r.attempts == 1 for r in rows(settings))
+    queued = rows(settings)
+    assert len(queued) == 21 and all(r.delivered_at and r.attempts == 1 for r in queued)
