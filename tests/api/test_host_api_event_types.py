@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import host_api_support
 
+from support import demo_slot, next_weekday
+
 # The shared fixtures (API keys of the demo host and of a second host).
 demo_headers = host_api_support.demo_headers
 other_headers = host_api_support.other_headers
@@ -153,3 +155,44 @@ def test_another_hosts_event_type_is_404(client, demo_headers, other_headers):
     assert client.get(url, headers=demo_headers).json()["data"]["title"] == "30 minute meeting"
     assert client.get("/v2/event-types/999999", headers=demo_headers).status_code == 404
     assert client.get("/v2/event-types/99999999999999", headers=demo_headers).status_code == 400
+
+
+def test_event_type_with_bookings_is_kept_for_them(client, demo_headers):
+    created = create(client, demo_headers, requiresConfirmation=False, bookingFields=[]).json()[
+        "data"
+    ]
+    url = f"/v2/event-types/{created['id']}"
+    client.patch(url, json={"lengthInMinutes": 30, "slotInterval": None}, headers=demo_headers)
+    start, _ = demo_slot(hour=10)
+    body = {
+        "start": start,
+        "eventTypeId": created["id"],
+        "attendee": {"name": "Al", "email": "al@example.com", "timeZone": "UTC"},
+    }
+    booking = client.post("/v2/bookings", json=body, headers=demo_headers).json()["data"]
+    refused = client.delete(url, headers=demo_headers)
+    assert refused.status_code == 409
+    assert "upcoming bookings" in refused.json()["message"]
+    client.post(f"/v2/bookings/{booking['uid']}/cancel", json={}, headers=demo_headers)
+    assert client.delete(url, headers=demo_headers).status_code == 200
+    assert client.get(url, headers=demo_headers).status_code == 404
+    kept = client.get(f"/v2/bookings/{booking['uid']}", headers=demo_headers).json()["data"]
+    assert kept["eventTypeId"] == created["id"]
+    assert create(client, demo_headers).status_code == 201
+
+
+def test_patched_rules_change_the_slots(client, demo_headers):
+    day = next_weekday().isoformat()
+    event_type = client.get("/v2/event-types", headers=demo_headers).json()["data"][0]
+    params = {"start": day, "end": day, "eventTypeId": event_type["id"]}
+
+    def count():
+        data = client.get("/v2/slots", params=params, headers=demo_headers).json()["data"]
+        return len(data.get(day, []))
+
+    assert count() == 16
+    url = f"/v2/event-types/{event_type['id']}"
+    client.patch(url, json={"slotInterval": 60}, headers=demo_headers)
+    assert count() == 8
+    client.patch(url, json={"lengthInMinutes": 90, "slotInterval": None}, headers=demo_headers)
+    assert count() == 5  # 09:00, 10:30, 12:00, 13:30, 15:00

@@ -42,7 +42,7 @@ class BookingFieldIn(msgspec.Struct, rename="camel"):
     slug: Short | None = None
     label: Short | None = None
     required: bool = False
-    options: list[Short] | None = None
+    options: Annotated[list[Short], msgspec.Meta(max_length=50)] | None = None
 
 
 class BookingWindowIn(msgspec.Struct, rename="camel"):
