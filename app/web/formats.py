@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from app.bookings.tokens import link_url, make_token
 from app.db.models import Booking, EventType, Host
+from app.settings import Settings
 
 
 def iso_z(value: datetime) -> str:
@@ -34,6 +36,20 @@ def public_booking(booking: Booking) -> dict[str, Any]:
         },
         "location": location(booking.event_type),
         "createdAt": iso_z(booking.created_at),
+    }
+
+
+def booking_links(settings: Settings, booking: Booking) -> dict[str, str]:
+    """The guest's cancel and reschedule tokens and links (as seed 002 returns them), for API
+    users who drive ``/bookings/{token}/cancel|reschedule`` themselves; none once it is over."""
+    if not booking.is_held:
+        return {}
+    cancel, reschedule = (make_token(settings, p, booking) for p in ("cancel", "reschedule"))
+    return {
+        "cancelToken": cancel,
+        "rescheduleToken": reschedule,
+        "cancelUrl": link_url(settings, "cancel", cancel),
+        "rescheduleUrl": link_url(settings, "reschedule", reschedule),
     }
 
 

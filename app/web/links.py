@@ -33,7 +33,7 @@ from app.bookings.validation import parse_instant
 from app.db.models import CANCELLED, DECLINED, PENDING, RESCHEDULED, Booking
 from app.notify.email import when
 from app.settings import Settings
-from app.web.formats import public_booking
+from app.web.formats import booking_links, public_booking
 
 DEFAULT_COLOR = "#2563eb"
 STATUS_TEXT = {
@@ -309,4 +309,8 @@ class BookingLinksController(Controller):
             data.rescheduling_reason or "",
             expected_version=claims.version,
         )
-        return {**public_booking(booking), "rescheduledFromUid": booking.rescheduled_from_uid}
+        return {
+            **public_booking(booking),
+            "rescheduledFromUid": booking.rescheduled_from_uid,
+            **booking_links(settings, booking),
+        }

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.bookings import service
 from app.bookings.errors import InvalidInput
 from app.settings import Settings
-from app.web.formats import iso_z, public_booking, public_profile
+from app.web.formats import booking_links, iso_z, public_booking, public_profile
 
 
 class BookRequest(msgspec.Struct, rename="camel"):
@@ -133,4 +133,4 @@ class PublicSchedulingController(Controller):
         booking = await service.create_booking(
             db_session, user_slug, event_slug, body, metadata=utm_of(request), settings=settings
         )
-        return public_booking(booking)
+        return {**public_booking(booking), **booking_links(settings, booking)}

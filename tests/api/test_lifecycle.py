@@ -252,3 +252,18 @@ def test_rescheduling_a_confirmed_approval_booking_goes_back_to_pending(client, 
     )
     assert moved.status_code == 201, moved.text
     assert moved.json()["status"] == "PendingApproval"
+
+
+def test_the_booking_response_gives_api_users_the_tokens(client, settings):
+    created = book(client)
+    assert created["cancelUrl"] == f"http://testserver/booking/{created['cancelToken']}/cancel"
+    assert created["rescheduleUrl"].endswith(f"/booking/{created['rescheduleToken']}/reschedule")
+    start, end = demo_slot(next_weekday(), 12)
+    moved = client.post(
+        f"{BASE}/bookings/{created['rescheduleToken']}/reschedule",
+        json={"startTime": start, "endTime": end},
+    ).json()
+    assert moved["cancelToken"] != created["cancelToken"]
+    cancelled = client.post(f"{BASE}/bookings/{moved['cancelToken']}/cancel")
+    assert cancelled.status_code == 200 and "cancelToken" not in cancelled.json()
+    assert cancelled.json()["status"] == "Cancelled"
