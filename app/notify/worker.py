@@ -85,6 +85,10 @@ class OutboxWorker:
             if session.get_bind().dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
             else:
+                # Look before taking SQLite's write lock: an idle poll then never blocks bookings.
+                if not (await session.scalars(pick)).first():
+                    await session.rollback()
+                    return []
                 await begin_write(session)
             ids = list((await session.scalars(pick)).all())
             if not ids:
