@@ -5,7 +5,7 @@
  * No dependencies, no <style> tag (element.style only), so it runs under a strict host-page CSP. */
 (function () {
   "use strict";
-  var w = window, doc = document;
+  var w = window, doc = document, html = doc.documentElement;
   if (w.BookingWidget) { w.BookingWidget.init(); return; } // included twice: just rescan
   var widgets = [], open = null;
 
@@ -55,8 +55,11 @@
     panel.appendChild(close);
     panel.appendChild(frame(widget)).style.borderRadius = "12px";
     back.appendChild(panel);
-    open = { widget: widget, back: back, overflow: doc.documentElement.style.overflow };
-    doc.documentElement.style.overflow = "hidden";
+    // The rest of the page is inert while the dialog is open: Tab cannot wander behind it.
+    var behind = [].filter.call(doc.body.children, function (n) { return !n.inert; });
+    behind.forEach(function (n) { n.inert = true; });
+    open = { widget: widget, back: back, behind: behind, overflow: html.style.overflow };
+    html.style.overflow = "hidden";
     doc.body.appendChild(back);
     close.focus();
   }
@@ -67,8 +70,9 @@
     var o = open;
     open = null;
     o.back.remove();
+    o.behind.forEach(function (n) { n.inert = false; });
     o.widget.frame = null;
-    doc.documentElement.style.overflow = o.overflow;
+    html.style.overflow = o.overflow;
     o.widget.button.focus();
   }
 
@@ -122,5 +126,5 @@
   w.BookingWidget = { init: init, close: closePopup };
   if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", init);
   else init();
-  new MutationObserver(init).observe(doc.documentElement, { childList: true, subtree: true });
+  new MutationObserver(init).observe(html, { childList: true, subtree: true });
 })();

@@ -193,10 +193,16 @@ def test_popup_opens_books_and_closes(server, tab, width):
         assert dialog.get_attribute("aria-modal") == "true"
         assert tab.evaluate("!!document.activeElement.closest('[role=dialog]')")
         assert tab.evaluate("document.documentElement.style.overflow") == "hidden"
+        assert tab.evaluate(
+            "document.querySelector('h1').inert && document.getElementById('p1').inert"
+        )
         tab.keyboard.press("Escape")
         expect(dialog).to_have_count(0)
         expect(button).to_be_focused()
         assert tab.evaluate("document.documentElement.style.overflow") == ""
+        assert tab.evaluate(
+            "!document.querySelector('h1').inert && !document.getElementById('p1').inert"
+        )
 
         # A click on the backdrop closes it too; a click inside does not.
         button.click()
