@@ -18,8 +18,15 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bookings import service
-from app.bookings.errors import SLOT_TAKEN, InvalidInput, NotFound, SlotUnavailable
-from app.db.models import EventType, Host
+from app.bookings.errors import (
+    SLOT_TAKEN,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    SlotUnavailable,
+)
+from app.bookings.tokens import TokenClaims, booking_for_token, check_current
+from app.db.models import Booking, EventType, Host
 from app.notify.ics import build_invite
 from app.scheduling import Interval, local_day_window
 from app.settings import Settings
@@ -129,7 +136,20 @@ class WidgetPages:
         self.guest = Guest.from_request(request, event_type.host)
         self.context = page_context(self.guest, event_type.host, event_type)
         self.base: str = self.context["base"]
+        self.rescheduling: tuple[Booking, TokenClaims] | None = None
         allow_framing(request, event_type.host.embed_origins or [])
+
+    async def load_reschedule(self) -> None:
+        """In reschedule mode (``?reschedule=<token>``) the page moves that booking instead."""
+        token = self.guest.carry.get("reschedule")
+        if not token:
+            return
+        booking, claims = await booking_for_token(self.session, self.settings, "reschedule", token)
+        check_current(claims, booking, service._changed_message(booking))
+        if booking.event_type_id != self.event_type.id or not booking.is_held:
+            raise NotFound("This reschedule link is for another booking page.")
+        self.rescheduling = (booking, claims)
+        self.context["rescheduling"] = self.guest.when(Interval(booking.start, booking.end))
 
     @property
     def wants_fragment(self) -> bool:
@@ -174,6 +194,11 @@ class WidgetPages:
         """The month date picker with the chosen day's times (the page's first view)."""
         shown = month or (day or self.guest.today()).replace(day=1)
         slots = await self.load_month(shown, day)
+        for _ in range(2):  # late in a month with nothing left: open the next month that has times
+            view = self.context["month"]
+            if month or day or view.available_days or view.next is None:
+                break
+            slots = await self.load_month(view.next, None)
         if day is not None:
             in_month = month_bounds(self.context["month"].month)
             await self.load_day(day, slots if in_month[0] <= day <= in_month[1] else None)
@@ -243,7 +268,9 @@ class WidgetController(Controller):
         self, request: HTMXRequest, session: AsyncSession, settings: Settings, user: str, slug: str
     ) -> WidgetPages:
         event_type = await service.find_event_type(session, user, slug)
-        return WidgetPages(request, session, settings, event_type)
+        pages = WidgetPages(request, session, settings, event_type)
+        await pages.load_reschedule()
+        return pages
 
     @get("/{user_slug:str}", include_in_schema=False)
     async def host_page(
@@ -355,6 +382,8 @@ class WidgetController(Controller):
         slot = Interval(start, start + timedelta(minutes=pages.event_type.duration_minutes))
         if not form_token_valid(settings, str(form.get("formToken") or ""), pages.event_type.id):
             return pages.form(slot, values, general=EXPIRED, status=400)
+        if pages.rescheduling is not None:
+            return await self._reschedule(pages, slot, str(form.get("reason") or ""))
         data = booking_data(values, pages.event_type, pages.guest)
         data["honeypotValue"] = form.get("honeypotValue") or ""
         data["captchaToken"] = form.get("captchaToken") or form.get("altcha") or None
@@ -374,6 +403,28 @@ class WidgetController(Controller):
             errors, general = field_error(exc, values)
             return pages.form(slot, values, errors, general, status=422)
         ref = booking_ref(settings, booking)
+        if not pages.wants_fragment:
+            return Redirect(
+                pages.guest.url(f"{pages.base}/confirmation", booking=ref), status_code=303
+            )
+        return pages.confirmation(ref, booking, just_booked=True)
+
+    async def _reschedule(self, pages: WidgetPages, slot: Interval, reason: str) -> Response[Any]:
+        """Move the booking of the reschedule link; the link is spent once this commits."""
+        assert pages.rescheduling is not None
+        old, claims = pages.rescheduling
+        try:
+            booking = await service.reschedule_booking(
+                pages.session, old.uid, slot.start, reason=reason, expected_version=claims.version
+            )
+        except SlotUnavailable as exc:
+            day = slot.start.astimezone(pages.guest.zone).date()
+            return await pages.picker(None, day, exc.message, status=409)
+        except (InvalidInput, Conflict) as exc:
+            return pages.form(slot, general=exc.message, status=exc.status_code)
+        pages.guest.carry.pop("reschedule", None)
+        pages.context.pop("rescheduling", None)
+        ref = booking_ref(pages.settings, booking)
         if not pages.wants_fragment:
             return Redirect(
                 pages.guest.url(f"{pages.base}/confirmation", booking=ref), status_code=303

@@ -417,3 +417,35 @@ def test_the_first_load_stays_under_30_kb_gzipped(client):
     assert len(assets) == 4
     total = transferred(f"/demo/30min?tz={TZ}") + sum(transferred(a) for a in assets)
     assert total < 30 * 1024, total
+
+
+def test_a_reschedule_link_moves_the_booking_from_the_booking_page(client, settings):
+    from app.bookings.tokens import make_token
+
+    old_start, old_end = demo_slot(next_weekday(3), 9)
+    assert (
+        client.post(
+            "/api/public/scheduling/demo/30min/book", json=booking_body(old_start, old_end)
+        ).status_code
+        == 201
+    )
+    [old] = bookings(settings)
+    token = make_token(settings, "reschedule", old)
+    page = client.get("/demo/30min", params={"reschedule": token, "tz": TZ})
+    assert page.status_code == 200 and "You are moving your booking" in page.text
+    new_start, _ = demo_slot(next_weekday(4), 13)
+    form = client.get(
+        "/demo/30min/form", params={"reschedule": token, "tz": TZ, "start": new_start}, headers=HX
+    )
+    assert "Move my booking" in form.text and 'name="inviteeName"' not in form.text
+    action = re.search(r'hx-post="([^"]+)"', form.text).group(1).replace("&amp;", "&")
+    data = {"startTime": new_start, "formToken": token_of(form.text), "reason": "Clash"}
+    moved = client.post(action, data=data, headers=HX)
+    assert moved.status_code == 200, moved.text
+    assert (
+        "Your booking has moved" in moved.text and "reschedule=" not in moved.headers["HX-Push-Url"]
+    )
+    by_status = {b.status: b for b in bookings(settings)}
+    assert by_status["Rescheduled"].uid == old.uid
+    assert by_status["Confirmed"].rescheduled_from_uid == old.uid
+    assert client.post(action, data=data, headers=HX).status_code == 409

@@ -1,0 +1,138 @@
+"""A guest in a real browser: book through a direct link, change zone, fix an error, lose a slot."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from app.bookings.errors import SLOT_TAKEN
+from support import booking_body, demo_slot, next_weekday
+
+pytestmark = pytest.mark.xdist_group("browser")
+
+
+def no_horizontal_scroll(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], width
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_a_guest_books_through_a_direct_link(
+    page: Page, base_url: str, width: int, axe, shot
+) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{base_url}/demo/30min")
+    # The widget finds the browser's zone and shows the page in it.
+    page.wait_for_url(re.compile(r"tz=America%2FNew_York"))
+    expect(page.locator("#tz")).to_have_value("America/New_York")
+    expect(page.locator("#calendar table[role=grid]")).to_be_visible()
+    if page.locator("a[data-day]").count() == 0:
+        page.click("a[rel=next]")
+    no_horizontal_scroll(page)
+    shot(page, f"widget-{width}-1-calendar")
+    if width == 1280:
+        assert axe(page) == []
+
+    day = page.locator("a[data-day]").first
+    label = day.get_attribute("aria-label")
+    assert re.fullmatch(r"\w+day \d{1,2} \w+ \d{4}, \d+ times? available", label), label
+    day.click()
+    expect(page.locator("#slots a.slot").first).to_be_visible()
+    expect(page.locator("#slots-title")).to_be_focused()
+    assert re.search(r"[?&]date=\d{4}-\d{2}-\d{2}", page.url)
+    slot = page.locator("#slots a.slot").first
+    assert re.fullmatch(
+        r"\d{1,2}:\d{2}\s[AP]M to \d{1,2}:\d{2}\s[AP]M", slot.get_attribute("aria-label")
+    )
+    no_horizontal_scroll(page)
+    shot(page, f"widget-{width}-2-slots")
+    if width == 1280:
+        assert axe(page) == []
+
+    slot.click()
+    expect(page.locator("form.booking-form")).to_be_visible()
+    expect(page.locator("#form-title")).to_be_focused()
+    no_horizontal_scroll(page)
+    shot(page, f"widget-{width}-3-form")
+    if width == 1280:
+        assert axe(page) == []
+
+    page.fill("#f-inviteeName", f"Guest {width}")
+    page.fill("#f-inviteeEmail", f"guest{width}@example.com")
+    page.click("form.booking-form button[type=submit]")
+    expect(page.locator(".confirmation h2")).to_have_text("You are booked")
+    expect(page.locator("#done-title")).to_be_focused()
+    expect(page.locator(".summary")).to_contain_text("America/New_York")
+    assert "/demo/30min/confirmation?" in page.url
+    no_horizontal_scroll(page)
+    shot(page, f"widget-{width}-4-confirmation")
+    if width == 1280:
+        assert axe(page) == []
+        # The back button returns to the form's state, the address still works after a reload.
+        page.reload()
+        expect(page.locator(".confirmation h2")).to_have_text("You are booked")
+
+
+def test_switching_the_time_zone_moves_the_times(page: Page, base_url: str) -> None:
+    day = next_weekday()
+    page.goto(f"{base_url}/demo/30min?tz=Europe/Berlin&date={day.isoformat()}")
+    expect(page.locator("#slots a.slot").first).to_have_attribute(
+        "aria-label", "9:00\u202fAM to 9:30\u202fAM"
+    )
+    page.fill("#tz", "Asia/Tokyo")
+    page.press("#tz", "Enter")
+    page.wait_for_url(re.compile(r"tz=Asia%2FTokyo"))
+    expect(page.locator("#tz")).to_have_value("Asia/Tokyo")
+    labels = page.locator("#slots a.slot").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-label'))"
+    )
+    assert "9:00\u202fAM to 9:30\u202fAM" not in labels
+    berlin_nine = (
+        "5:00\u202fPM to 5:30\u202fPM"
+        if day.month in (11, 12, 1, 2, 3)
+        else "4:00\u202fPM to 4:30\u202fPM"
+    )
+    assert berlin_nine in labels
+
+
+def test_a_validation_error_shows_next_to_its_field(page: Page, base_url: str, shot) -> None:
+    start, _ = demo_slot(next_weekday(4), 11)
+    page.goto(f"{base_url}/demo/30min/form?tz=Europe/Berlin&start={start}")
+    page.fill("#f-inviteeName", "Kim Typed")
+    page.fill("#f-inviteeEmail", "kim@example")
+    page.fill("#f-inviteeNotes", "Please call after lunch")
+    page.click("form.booking-form button[type=submit]")
+    error = page.locator("#f-inviteeEmail-error")
+    expect(error).to_contain_text("Email is not a valid email address")
+    expect(page.locator("#f-inviteeEmail")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#f-inviteeEmail")).to_be_focused()
+    expect(page.locator("#f-inviteeName")).to_have_value("Kim Typed")
+    expect(page.locator("#f-inviteeNotes")).to_have_value("Please call after lunch")
+    shot(page, "widget-1280-5-form-error")
+    page.fill("#f-inviteeEmail", "kim@example.com")
+    page.click("form.booking-form button[type=submit]")
+    expect(page.locator(".confirmation h2")).to_have_text("You are booked")
+
+
+def test_a_slot_taken_meanwhile_says_so_and_offers_the_days_times(
+    page: Page, base_url: str, shot
+) -> None:
+    day = next_weekday(5)
+    start, end = demo_slot(day, 15)
+    page.goto(f"{base_url}/demo/30min?tz=Europe/Berlin&date={day.isoformat()}")
+    page.click(f'#slots a.slot[href*="start={start.replace(":", "%3A")}"]')
+    page.fill("#f-inviteeName", "Slow Guest")
+    page.fill("#f-inviteeEmail", "slow@example.com")
+    taken = httpx.post(
+        f"{base_url}/api/public/scheduling/demo/30min/book", json=booking_body(start, end)
+    )
+    assert taken.status_code == 201
+    page.click("form.booking-form button[type=submit]")
+    expect(page.locator(".alert")).to_have_text(SLOT_TAKEN)
+    expect(page.locator(".alert")).to_be_focused()
+    expect(page.locator("#slots a.slot").first).to_be_visible()
+    assert page.locator(f'#slots a.slot[href*="start={start.replace(":", "%3A")}"]').count() == 0
+    shot(page, "widget-1280-6-slot-taken")
