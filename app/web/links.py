@@ -15,6 +15,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,7 @@ from app.db.models import CANCELLED, DECLINED, PENDING, RESCHEDULED, Booking
 from app.notify.email import when
 from app.settings import Settings
 from app.web.formats import booking_links, public_booking
+from app.web.public_api import PublicError, public_errors
 
 DEFAULT_COLOR = "#2563eb"
 STATUS_TEXT = {
@@ -270,13 +272,27 @@ class RescheduleRequest(msgspec.Struct, rename="camel"):
     rescheduling_reason: str | None = None
 
 
+def token_errors() -> dict[int, ResponseSpec]:
+    """400 bad input, 404 a token we did not sign, 409 the booking changed, 410 the link expired."""
+    return {
+        **public_errors(404, 409, 429),
+        410: ResponseSpec(data_container=PublicError, description="The link has expired."),
+    }
+
+
 class BookingLinksController(Controller):
     """The link actions for API users: errors are ``{"error": …}`` with 400, 404, 409 or 410."""
 
     path = "/api/public/scheduling/bookings/{token:str}"
     tags = ["Public scheduling API"]
 
-    @post("/cancel", status_code=200, opt={"rate_limited": True}, summary="Cancel by token")
+    @post(
+        "/cancel",
+        status_code=200,
+        opt={"rate_limited": True},
+        summary="Cancel by token",
+        responses=token_errors(),
+    )
     async def cancel(
         self,
         db_session: AsyncSession,
@@ -291,7 +307,13 @@ class BookingLinksController(Controller):
         )
         return public_booking(booking)
 
-    @post("/reschedule", status_code=201, opt={"rate_limited": True}, summary="Reschedule by token")
+    @post(
+        "/reschedule",
+        status_code=201,
+        opt={"rate_limited": True},
+        summary="Reschedule by token",
+        responses=token_errors(),
+    )
     async def reschedule(
         self, db_session: AsyncSession, settings: Settings, token: str, data: RescheduleRequest
     ) -> dict[str, Any]:
