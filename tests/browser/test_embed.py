@@ -51,7 +51,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
+def chromium(server: tuple[Any, str]) -> Iterator[Browser]:
+    """Started after the server: preparing its database uses asyncio, which Playwright blocks."""
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         yield browser
@@ -203,6 +204,13 @@ def test_popup_opens_books_and_closes(server, tab, width):
         assert tab.evaluate(
             "!document.querySelector('h1').inert && !document.getElementById('p1').inert"
         )
+
+        # The widget may ask to be closed (Esc pressed inside the iframe, say).
+        button.click()
+        inside = widget_frame(tab, "[role=dialog] iframe")
+        inside.evaluate("o => parent.postMessage({type: 'booking:close'}, o)", site)
+        expect(dialog).to_have_count(0)
+        expect(button).to_be_focused()
 
         # A click on the backdrop closes it too; a click inside does not.
         button.click()
