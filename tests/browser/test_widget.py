@@ -136,3 +136,35 @@ def test_a_slot_taken_meanwhile_says_so_and_offers_the_days_times(
     expect(page.locator("#slots a.slot").first).to_be_visible()
     assert page.locator(f'#slots a.slot[href*="start={start.replace(":", "%3A")}"]').count() == 0
     shot(page, "widget-1280-6-slot-taken")
+
+
+def test_without_javascript_plain_links_and_forms_still_book(chromium, base_url: str) -> None:
+    context = chromium.new_context(java_script_enabled=False, locale="en-GB")
+    page = context.new_page()
+    try:
+        day = next_weekday(6)
+        page.goto(f"{base_url}/demo/30min?tz=Europe/London&month={day:%Y-%m}")
+        page.click(f'a[data-day="{day.isoformat()}"]')
+        expect(page.locator("#slots-title")).to_contain_text(str(day.day))
+        page.locator("#slots a.slot", has_text="13:00").click()
+        page.fill("#f-inviteeName", "No Script")
+        page.fill("#f-inviteeEmail", "noscript@example.com")
+        page.click("form.booking-form button[type=submit]")
+        expect(page.locator(".confirmation h2")).to_have_text("You are booked")
+        expect(page.locator(".summary")).to_contain_text("13:00 to 13:30 (Europe/London)")
+    finally:
+        context.close()
+
+
+def test_the_keyboard_reaches_a_day_and_its_times(page: Page, base_url: str) -> None:
+    day = next_weekday(7)
+    page.goto(f"{base_url}/demo/30min?tz=Europe/Berlin&month={day:%Y-%m}")
+    first = page.locator("a[data-day]").first
+    first.focus()
+    page.keyboard.press("ArrowRight")
+    second = page.locator("a[data-day]").nth(1)
+    expect(second).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#slots-title")).to_be_focused()
+    expect(page.locator("#live")).to_contain_text("times available")
+    expect(second).to_have_attribute("aria-current", "true")
