@@ -226,3 +226,28 @@ def test_tampered_and_expired_links_get_their_pages(
         assert response is not None and response.status == 410
         expect(page.locator("h1")).to_have_text("This link has expired")
         expect(page.locator("button[type=submit]")).to_have_count(0)
+
+
+def test_guest_reschedules_through_the_widget(page: Page, base_url: str, mailbox: Mailbox) -> None:
+    created = book(base_url, "30min", 16, "widget@example.com")
+    mail = wait_for_mail(mailbox, "widget@example.com", "Confirmed")
+    page.goto(link(mail, "reschedule"))
+    page.click("a.primary")
+    expect(page.locator(".notice")).to_contain_text("You are moving your booking")
+    if page.locator("a[data-day]").count() == 0:
+        page.click("a[rel=next]")
+    page.locator("a[data-day]").last.click()
+    page.locator("#slots a.slot").first.click()
+    expect(page.locator(".form-step .notice")).to_contain_text("moves to this time")
+    page.fill("#f-reason", "A clash came up")
+    page.click("button.primary")
+    expect(page.locator(".confirmation")).to_be_visible()
+
+    moved = wait_for_mail(mailbox, "widget@example.com", "Rescheduled")
+    _, event = invite(moved)
+    assert str(event["UID"]) == f"{created['id']}@booking-widget"
+    assert int(event["SEQUENCE"]) == 2
+    page.goto(link(mail, "reschedule"))  # the old link is spent
+    expect(page.locator("[role=status]")).to_have_text(
+        "This booking has been moved to another time."
+    )
