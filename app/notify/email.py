@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid, parseaddr
+from email.utils import formataddr, parseaddr
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -252,7 +252,8 @@ def build_message(settings: Settings, payload: dict[str, Any], message_id: str) 
     message["From"] = settings.mail_from
     message["To"] = payload["to"]
     message["Subject"] = payload["subject"]
-    message["Message-ID"] = make_msgid(idstring=message_id, domain=_mail_domain(settings))
+    # Fixed per outbox row (not make_msgid's random one): a resend carries the same Message-ID.
+    message["Message-ID"] = f"<{message_id}@{_mail_domain(settings)}>"
     message.set_content(payload["text"])
     message.add_alternative(payload["html"], subtype="html")
     method = payload.get("icsMethod", "REQUEST")
