@@ -102,7 +102,6 @@ async def record_booking_event(
             "trigger": trigger,
             "webhookId": hook.id,
             "url": hook.subscriber_url,
-            "secret": hook.secret,
             "body": body,
         }
         session.add(

@@ -93,10 +93,21 @@ def verify(secret: str, header: str, body: str, now: int, tolerance: int = 300) 
     return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
+class SubscriptionGone(Exception):
+    """The subscription was deleted or switched off after the call was queued: do not retry."""
+
+
 async def post_webhook(
-    client: httpx.AsyncClient, payload: dict[str, Any], message_id: str, now: int
+    client: httpx.AsyncClient,
+    webhook: Webhook | None,
+    payload: dict[str, Any],
+    message_id: str,
+    now: int,
 ) -> None:
-    """POST the stored body; raise on transport errors or a non-2xx answer."""
+    """POST the stored body, signed with the subscription's *current* secret (so a rotated secret
+    applies to queued calls); raise on transport errors or a non-2xx answer."""
+    if webhook is None or not webhook.active:
+        raise SubscriptionGone("the webhook subscription was removed or deactivated")
     body: str = payload["body"]
     headers = {
         "Content-Type": "application/json",
@@ -104,13 +115,13 @@ async def post_webhook(
         EVENT_HEADER: payload["trigger"],
         "User-Agent": "booking-widget-webhooks/1",
     }
-    if payload.get("secret"):
-        headers[SIGNATURE_HEADER] = sign(payload["secret"], now, body)
+    if webhook.secret:
+        headers[SIGNATURE_HEADER] = sign(webhook.secret, now, body)
     response = await client.post(
-        payload["url"], content=body.encode(), headers=headers, timeout=TIMEOUT_SECONDS
+        webhook.subscriber_url, content=body.encode(), headers=headers, timeout=TIMEOUT_SECONDS
     )
     if not response.is_success:
-        raise RuntimeError(f"HTTP {response.status_code} from {payload['url']}")
+        raise RuntimeError(f"HTTP {response.status_code} from {webhook.subscriber_url}")
 
 
 # Subscriptions ---------------------------------------------------------------------------------

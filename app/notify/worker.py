@@ -30,10 +30,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import clock
-from app.db.models import OutboxMessage
+from app.db.models import OutboxMessage, Webhook
 from app.db.session import begin_write, create_sessionmaker
 from app.notify.email import build_message, log_email, send_email
-from app.notify.webhooks import post_webhook
+from app.notify.webhooks import SubscriptionGone, post_webhook
 from app.settings import Settings
 
 log = logging.getLogger("app.notify")
@@ -117,13 +117,14 @@ class OutboxWorker:
             else:
                 log_email(message.payload, message.message_id)
         elif message.kind == "webhook":
-            await post_webhook(
-                http, message.payload, message.message_id, int(clock.utcnow().timestamp())
-            )
+            async with self.sessionmaker() as session:
+                webhook = await session.get(Webhook, message.payload.get("webhookId"))
+            now = int(clock.utcnow().timestamp())
+            await post_webhook(http, webhook, message.payload, message.message_id, now)
         else:
             raise ValueError(f"unknown outbox kind {message.kind!r}")
 
-    async def mark(self, message: OutboxMessage, error: str | None) -> None:
+    async def mark(self, message: OutboxMessage, error: str | None, give_up: bool = False) -> None:
         now = clock.utcnow()
         attempts = message.attempts + 1
         values: dict[str, Any] = {"attempts": attempts, "locked_until": None}
@@ -134,7 +135,7 @@ class OutboxWorker:
                 "last_error": error[:2000],
                 "available_at": now + backoff(attempts, self.options.retry_base_seconds),
             }
-            if attempts >= MAX_ATTEMPTS:
+            if give_up or attempts >= MAX_ATTEMPTS:
                 values["failed_at"] = now
         async with self.sessionmaker() as session:
             await session.execute(
@@ -157,7 +158,7 @@ class OutboxWorker:
                         message.attempts + 1,
                         error,
                     )
-                    await self.mark(message, error)
+                    await self.mark(message, error, give_up=isinstance(exc, SubscriptionGone))
                 else:
                     await self.mark(message, None)
         return len(messages)

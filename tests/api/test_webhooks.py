@@ -134,3 +134,26 @@ def test_cli_refuses_unknown_triggers_and_bad_urls(settings):
         cli, ["create-webhook", "demo", "http://x.test/h", "--triggers", "booking_created"], env=env
     )
     assert generated.exit_code == 0 and "signing secret: " in generated.output
+
+
+def test_a_call_queued_for_a_switched_off_subscription_is_dropped(
+    client, settings, receiver, drain
+):
+    from sqlalchemy import update
+
+    from app.db.models import Webhook
+
+    create_webhook(settings, receiver.url, "BOOKING_CREATED")
+    book(client)
+
+    async def switch_off(session):
+        await session.execute(update(Webhook).values(active=False))
+        await session.commit()
+
+    with_session(settings.database_url, switch_off)
+    drain(settings)
+    [row] = webhook_rows(settings)
+    assert row.delivered_at is None and row.failed_at is not None and row.attempts == 1
+    assert "deactivated" in row.last_error
+    assert receiver.hooks == []
+    assert "secret" not in row.payload  # signed at send time with the current secret
