@@ -449,3 +449,22 @@ def test_a_reschedule_link_moves_the_booking_from_the_booking_page(client, setti
     assert by_status["Rescheduled"].uid == old.uid
     assert by_status["Confirmed"].rescheduled_from_uid == old.uid
     assert client.post(action, data=data, headers=HX).status_code == 409
+
+
+def test_the_month_costs_one_slot_computation(client, monkeypatch):
+    from app.bookings import service
+
+    calls = []
+    original = service.slots_for_window
+
+    async def counting(*args, **kwargs):
+        calls.append(args[2])
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(service, "slots_for_window", counting)
+    day = next_weekday()
+    client.get("/demo/30min/calendar", params={"month": f"{day:%Y-%m}", "tz": TZ}, headers=HX)
+    assert len(calls) == 1 and (calls[0].end - calls[0].start).days >= 28
+    calls.clear()
+    page = client.get("/demo/30min", params={"date": day.isoformat(), "tz": TZ})
+    assert page.status_code == 200 and len(calls) == 1

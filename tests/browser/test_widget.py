@@ -82,6 +82,14 @@ def test_switching_the_time_zone_moves_the_times(page: Page, base_url: str) -> N
     expect(page.locator("#slots a.slot").first).to_have_attribute(
         "aria-label", "9:00\u202fAM to 9:30\u202fAM"
     )
+    # Months change in place (htmx), and the address follows.
+    page.evaluate("window.stayed = true")
+    title = page.locator("#calendar-title").inner_text()
+    page.click("a[rel=next]")
+    expect(page.locator("#calendar-title")).not_to_have_text(title)
+    expect(page.locator("#calendar-title")).to_be_focused()
+    assert page.evaluate("window.stayed === true")
+    assert "month=" in page.url
     page.fill("#tz", "Asia/Tokyo")
     page.press("#tz", "Enter")
     page.wait_for_url(re.compile(r"tz=Asia%2FTokyo"))
