@@ -7,7 +7,7 @@ computation as the listing, and nothing here depends on a clock, a database or a
 
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -94,31 +94,25 @@ def free_slots(
     after = timedelta(minutes=rules.buffer_after_minutes)
     earliest = max(window_start, now + timedelta(minutes=rules.min_notice_minutes))
     latest = window_end - duration
-    limit = None
     if rules.booking_window_days is not None:
+        # Starts must come strictly before the limit; datetimes count whole microseconds.
         limit = now + timedelta(days=rules.booking_window_days)
-        latest = min(latest, limit)
+        latest = min(latest, limit - timedelta(microseconds=1))
     if earliest > latest:
         return []
 
     taken = _BusyIndex(busy)
     booked_on = Counter(local_date(_utc(s, "booked start"), tz) for s in booked_starts)
     slots: list[Interval] = []
-    # A local date's hours can reach a day either side of its UTC date (e.g. the hour a clock
-    # repeats at midnight), so look one day further each way.
+    # The date an instant falls on and the date whose hours produced it can differ when a clock
+    # goes back across midnight, so look one date further each way.
     day = local_date(earliest, tz) - timedelta(days=1)
-    last_day = local_date(latest, tz) + timedelta(days=1)
-    while day <= last_day:
+    while day <= local_date(latest, tz) + timedelta(days=1):
         if rules.max_per_day is None or booked_on[day] < rules.max_per_day:
-            for span_start, span_end in _spans(hours_on(day), day, tz):
-                start = span_start
-                if earliest > start:
-                    start += step * -((span_start - earliest) // step)  # first step >= earliest
-                end = min(span_end, latest + duration)
-                while start + duration <= end and (limit is None or start < limit):
+            for span in _spans(hours_on(day), day, tz):
+                for start in _starts(span, step, duration, earliest, latest):
                     if not taken.overlaps(start - before, start + duration + after):
                         slots.append(Interval(start, start + duration))
-                    start += step
         day += timedelta(days=1)
     return slots
 
@@ -191,6 +185,18 @@ class _BusyIndex:
 def _spans(hours: Hours, day: date, tz: ZoneInfo) -> list[Span]:
     """The day's hours as UTC stretches; merged after conversion, as a skipped hour can join two."""
     return _merge((wall_to_utc(day, start, tz), wall_to_utc(day, end, tz)) for start, end in hours)
+
+
+def _starts(
+    span: Span, step: timedelta, duration: timedelta, earliest: datetime, latest: datetime
+) -> Iterator[datetime]:
+    """Starts on the stretch's own grid, so a slot does not move when `earliest` does."""
+    start, end = span
+    if earliest > start:
+        start += step * -((start - earliest) // step)  # the first grid start not before earliest
+    while start <= latest and start + duration <= end:
+        yield start
+        start += step
 
 
 def _merge(spans: Iterable[Span]) -> list[Span]:

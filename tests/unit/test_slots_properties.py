@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -156,10 +156,10 @@ slot_rules = st.builds(
     buffer_before_minutes=st.sampled_from([0, 0, 5, 10, 15, 30]),
     buffer_after_minutes=st.sampled_from([0, 0, 5, 10, 15, 30]),
     min_notice_minutes=st.sampled_from([0, 0, 15, 60, 240, 1440]),
-    booking_window_days=st.one_of(st.none(), st.none(), st.integers(0, 6)),
+    booking_window_days=st.one_of(st.none(), st.none(), st.integers(0, 3)),
     max_per_day=st.one_of(st.none(), st.integers(1, 3)),
 )
-OFFICE_MINUTES = [0, 540, 720, 1020, 1440]
+OFFICE_MINUTES = (0, 540, 720, 1020, 1440)
 
 
 @lru_cache
@@ -172,35 +172,66 @@ def clock_changes(zone: str, year: int) -> list[datetime]:
     ]
 
 
-def readings_around(change: datetime, zone: str) -> list[int]:
+def readings_around(change: datetime, zone: str) -> tuple[int, ...]:
     """Wall-clock minutes at the edges of a clock change: skipped, repeated or just outside."""
     tz = ZoneInfo(zone)
     before = (change - MINUTE).astimezone(tz)
     after = change.astimezone(tz)
     edges = [before.hour * 60 + before.minute + 1, after.hour * 60 + after.minute]
-    return sorted({max(0, min(1440, m + d)) for m in edges for d in (-30, 0, 30)})
+    return tuple(sorted({max(0, min(1440, m + d)) for m in edges for d in (-30, 0, 30)}))
 
 
-def day_hours(minutes: list[int]) -> st.SearchStrategy[tuple[int, int]]:
+Hours = tuple[int, int]
+# Strategies are built once per pool of minutes: building them per example is what costs time.
+cached = cache
+
+
+@cached
+def hours_from(minutes: tuple[int, ...]) -> st.SearchStrategy[Hours]:
     """Hours whose edges mostly come from a few `minutes`, so hours often meet or overlap."""
     minute = st.one_of(st.sampled_from(minutes), st.sampled_from(minutes), st.integers(0, 1440))
     pairs = st.lists(minute, min_size=2, max_size=2, unique=True).map(lambda p: (min(p), max(p)))
     return st.one_of(pairs, pairs, st.sampled_from([(0, 1440), (540, 1020)]))
 
 
-def weekly_rules(
-    hours: st.SearchStrategy[tuple[int, int]], every_day: bool
-) -> st.SearchStrategy[list[WeeklyRule]]:
+@cached
+def day_from(minutes: tuple[int, ...]) -> st.SearchStrategy[tuple[Hours, ...]]:
+    """A day's hours: a few independent ones, or a chain of hours each ending where the next starts."""
+    edges = st.lists(
+        st.sampled_from(sorted({0, 1440, *minutes})), min_size=3, max_size=4, unique=True
+    )
+    chain = edges.map(lambda chosen: tuple(pairwise(sorted(chosen))))
+    return st.one_of(st.lists(hours_from(minutes), min_size=1, max_size=3).map(tuple), chain)
+
+
+@cached
+def weekly_rules(minutes: tuple[int, ...], every_day: bool) -> st.SearchStrategy[list[WeeklyRule]]:
     """The same hours every day (so the day of a clock change has some), or on random weekdays."""
     if every_day:
-        return st.lists(hours, min_size=1, max_size=3).map(
-            lambda day: [WeeklyRule(d, *h) for d in range(7) for h in day]
-        )
+        return day_from(minutes).map(lambda day: [WeeklyRule(d, *h) for d in range(7) for h in day])
     return st.lists(
-        st.builds(lambda weekday, h: WeeklyRule(weekday, *h), st.integers(0, 6), hours),
+        st.builds(
+            lambda weekday, h: WeeklyRule(weekday, *h), st.integers(0, 6), hours_from(minutes)
+        ),
         min_size=1,
         max_size=12,
     )
+
+
+@cached
+def overrides_from(
+    minutes: tuple[int, ...],
+) -> st.SearchStrategy[list[tuple[int, tuple[Hours, ...]]]]:
+    """(days after the window's first host date, hours) pairs; no hours closes the day."""
+    return st.lists(
+        st.tuples(st.integers(-1, 5), st.one_of(st.just(()), day_from(minutes))),
+        max_size=3,
+        unique_by=lambda o: o[0],
+    )
+
+
+minutes_around_window = st.integers(-1440, 6 * 1440)  # relative to the window's start
+busy_ranges = st.lists(st.tuples(minutes_around_window, st.integers(1, 600)), max_size=12)
 
 
 @st.composite
@@ -208,12 +239,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     """Mostly a window starting a few days before one of the host zone's clock changes."""
     zone = draw(st.sampled_from(HOST_ZONES))
     changes = clock_changes(zone, draw(st.integers(2010, 2032)))
-    minutes = OFFICE_MINUTES
     around_change = bool(changes) and draw(st.integers(0, 3)) > 0
     if around_change:
         change = draw(st.sampled_from(changes))
-        before_change = draw(st.integers(0, 1440)) * MINUTE
-        start = change - before_change
+        start = change - draw(st.integers(0, 1440)) * MINUTE
         window = Interval(start, change + draw(st.integers(60, 3 * 1440)) * MINUTE)
         minutes = readings_around(change, zone)
     else:
@@ -221,47 +250,38 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         start = datetime(first.year, first.month, first.day, tzinfo=UTC)
         start += draw(st.integers(-18 * 60, 18 * 60)) * MINUTE
         window = Interval(start, start + draw(st.integers(6 * 60, 4 * 1440)) * MINUTE)
-    hours = day_hours(minutes)
-    first = host_date(start, zone)
-    days = (window.end - window.start).days + 1
+        minutes = OFFICE_MINUTES
+    first_day = host_date(start, zone)
 
-    def around_window() -> st.SearchStrategy[datetime]:
-        return st.integers(-1440, days * 1440 + 1440).map(lambda m: start + m * MINUTE)
-
-    overrides = draw(
-        st.lists(
-            st.builds(
-                DateOverride,
-                st.integers(-1, days + 1).map(lambda d: first + timedelta(days=d)),
-                st.lists(hours, max_size=3).map(tuple),
-            ),
-            max_size=3,
-            unique_by=lambda o: o.day,
-        )
-    )
-    busy = draw(
-        st.lists(
-            st.builds(
-                lambda begin, minutes: Interval(begin, begin + minutes * MINUTE),
-                around_window(),
-                st.integers(1, 600),
-            ),
-            max_size=12,
-        )
-    )
+    overrides = [
+        DateOverride(first_day + timedelta(days=days), hours)
+        for days, hours in draw(overrides_from(minutes))
+    ]
+    busy = [
+        Interval(start + at * MINUTE, start + (at + length) * MINUTE)
+        for at, length in draw(busy_ranges)
+    ]
     now = draw(
-        st.one_of(st.integers(0, 3 * 1440).map(lambda m: start - m * MINUTE), around_window())
+        st.one_of(
+            st.integers(0, 3 * 1440).map(lambda m: start - m * MINUTE),
+            minutes_around_window.map(lambda m: start + m * MINUTE),
+            # on the hour, so that slots start exactly at the notice or booking-window limit
+            st.integers(-72, 72).map(lambda h: start.replace(minute=0) + timedelta(hours=h)),
+        )
     )
-    now += draw(st.integers(0, 59_999_999)) * timedelta(microseconds=1)
+    now += draw(st.sampled_from([0, 0, 1, 59_999_999])) * timedelta(microseconds=1)
+    booked_starts = [
+        start + at * MINUTE for at in draw(st.lists(minutes_around_window, max_size=6))
+    ]
     return Scenario(
         availability=Availability(
-            zone, tuple(draw(weekly_rules(hours, around_change))), tuple(overrides)
+            zone, tuple(draw(weekly_rules(minutes, around_change))), tuple(overrides)
         ),
         rules=draw(slot_rules),
         window=window,
         now=now,
         busy=tuple(busy),
-        booked_starts=tuple(draw(st.lists(around_window(), max_size=6))),
+        booked_starts=tuple(booked_starts),
         guest_zone=draw(st.sampled_from(GUEST_ZONES)),
     )
 
