@@ -4,7 +4,6 @@ Dates used: 2024-03-31 and 2024-10-27 are Berlin's DST changes, 2024-03-10 and 2
 York's; 2024-06-10 is a Monday in an ordinary week.
 """
 
-import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -582,26 +581,3 @@ def test_naive_datetimes_are_refused():
 def test_unknown_guest_zone_is_refused():
     with pytest.raises(ValueError, match="Nowhere/Land"):
         group_by_date([], "Nowhere/Land")
-
-
-# --- speed ---------------------------------------------------------------------------------------
-
-
-def test_a_month_with_200_bookings_takes_a_few_milliseconds():
-    june = local_day_window(date(2024, 6, 1), date(2024, 6, 30), BERLIN)
-    busy = [
-        Interval(
-            june.start + timedelta(minutes=211 * i), june.start + timedelta(minutes=211 * i + 45)
-        )
-        for i in range(200)
-    ]
-    rules = SlotRules(30, interval_minutes=15, buffer_before_minutes=10, buffer_after_minutes=10)
-
-    timings = []
-    for _ in range(5):
-        began = time.perf_counter()
-        slots = free_slots(nine_to_five(BERLIN), rules, june, LONG_AGO, busy=busy)
-        timings.append(time.perf_counter() - began)
-
-    assert slots
-    assert min(timings) < 0.05
