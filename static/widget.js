@@ -72,8 +72,10 @@
     day.parentNode.setAttribute("aria-selected", "true");
   });
 
+  // Esc inside the frame never reaches the host page: ask embed.js to close its popup.
   // Arrow keys move between the bookable days of the month grid.
   doc.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") return post({ type: "booking:close" });
     var day = e.target.closest && e.target.closest("a[data-day]");
     var step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 }[e.key];
     if (!day || !step) return;
