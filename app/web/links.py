@@ -69,7 +69,17 @@ class Viewer:
     tz_detect: bool = False
 
 
-def _changed(booking: Booking) -> str:
+OUT_OF_DATE = (
+    "This link is out of date: the booking has changed since it was sent. "
+    "Please use the link in the latest email about it."
+)
+
+
+def _changed(booking: Booking, purpose: str) -> str:
+    """What to say when a link's booking moved on: what happened to it, or that a newer email
+    has the working link (a guest link for a booking that still holds its time)."""
+    if purpose not in HOST_PURPOSES and booking.is_held:
+        return OUT_OF_DATE
     return service._changed_message(booking)
 
 
@@ -128,7 +138,7 @@ async def _load(
 ) -> tuple[Booking, TokenClaims]:
     """The booking of a token that is valid *now*; raises ``InvalidToken`` or ``SpentToken``."""
     booking, claims = await booking_for_token(session, settings, purpose, token)
-    check_current(claims, booking, _changed(booking))
+    check_current(claims, booking, _changed(booking, purpose))
     return booking, claims
 
 
@@ -164,7 +174,7 @@ class LinkPagesController(Controller):
         booking: Booking | None = None
         try:
             booking, claims = await booking_for_token(session, settings, purpose, token)
-            check_current(claims, booking, _changed(booking))
+            check_current(claims, booking, _changed(booking, purpose))
         except SpentToken as exc:
             return _problem(exc, booking)
         except InvalidToken as exc:
@@ -186,9 +196,10 @@ class LinkPagesController(Controller):
             booking, claims = await booking_for_token(session, settings, purpose, token)
             booking = await _act(session, purpose, claims, str(form.get("reason") or "")[:2000])
         except (SpentToken, Conflict) as exc:
-            if booking is not None:
-                booking = await service.find_booking(session, booking.uid)
-            return _problem(exc, booking)
+            if booking is None:
+                return _problem(exc)
+            booking = await service.find_booking(session, booking.uid)
+            return _problem(SpentToken(_changed(booking, purpose)), booking)
         except InvalidToken as exc:
             return _problem(exc)
         context = _context(booking, purpose, token, done=ACTIONS[purpose][3])

@@ -216,6 +216,12 @@ def test_host_confirms_a_booking_that_needs_approval(client, settings):
     assert confirmed["icsMethod"] == "REQUEST" and "SEQUENCE:1" in confirmed["ics"]
     # The decline link of the same email is spent now.
     assert client.post(host_links["decline"], data={}).status_code == 409
+    # The guest's cancel link from the "requested" email is out of date; the newer one works.
+    old_cancel = links(pending)["cancel"]
+    stale = client.post(old_cancel, data={})
+    assert stale.status_code == 409 and "out of date" in stale.text
+    assert booking_row(settings, created["id"]).status == "Confirmed"
+    assert client.post(links(confirmed)["cancel"], data={}).status_code == 200
 
 
 def test_host_declines_with_a_reason_and_the_slot_is_free(client, settings):
