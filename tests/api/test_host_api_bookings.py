@@ -291,3 +291,24 @@ def test_list_filters_and_pagination(client, demo_headers, other_headers):
     clock.set_offset(timedelta(days=30))
     assert listed(status="past")[0] == [uids[0], uids[2], pending["uid"]]
     assert listed(status="upcoming")[0] == []
+
+
+def test_booking_creation_is_rate_limited_like_the_widget(tmp_path):
+    from litestar.testing import TestClient
+
+    from app.hosts.service import create_api_key
+    from app.main import create_app
+    from support import make_settings, prepare_database
+
+    settings = make_settings(tmp_path, book_rate_limit="3/minute")
+    prepare_database(settings.database_url)
+    headers = host_api_support.auth(
+        with_session(settings.database_url, lambda s: create_api_key(s, "demo"))
+    )
+    with TestClient(app=create_app(settings)) as client:
+        codes = [client.post("/v2/bookings", json={}, headers=headers) for _ in range(4)]
+        assert [r.status_code for r in codes[:3]] == [400] * 3
+        assert codes[3].status_code == 429
+        assert codes[3].json()["status"] == "error"
+        # Reading is not throttled.
+        assert client.get("/v2/bookings", headers=headers).status_code == 200

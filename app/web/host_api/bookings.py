@@ -98,7 +98,12 @@ class BookingController(Controller):
         roots = [await first_uid(db_session, row) for row in rows]
         return formats.booking_page(rows, roots, total, take, skip)
 
-    @post("/", summary="Create a booking", responses=errors(404))
+    @post(
+        "/",
+        summary="Create a booking",
+        responses=errors(404, 429),
+        opt={"rate_limited": True},  # the same per-IP budget (BOOK_RATE_LIMIT) as the widget
+    )
     async def create_booking(
         self, host: Host, db_session: AsyncSession, data: BookingCreate
     ) -> Envelope[formats.BookingOut]:

@@ -34,6 +34,7 @@ MESSAGES = {
     401: "Missing or invalid API key.",
     404: "No such object for this API key's host.",
     409: "The object's current state does not allow this change.",
+    429: "Too many booking requests from this client; wait a minute.",
 }
 
 
