@@ -13,9 +13,12 @@ ranges is the guarantee that holds whatever the code does.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -66,7 +69,54 @@ async def begin_write(session: AsyncSession) -> None:
         # Reads done earlier in this request would leave SQLite in a deferred transaction that
         # cannot safely be upgraded; end it so the write starts with the lock.
         await session.commit()
-    await session.connection(execution_options={IMMEDIATE: True})
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        await session.connection(execution_options={IMMEDIATE: True})
+        return
+    release = await _take_writer_turn(session, bind)
+    try:
+        await session.connection(execution_options={IMMEDIATE: True})
+    except BaseException:
+        release()
+        raise
+
+
+# SQLite writers of one process queue here, in asyncio, before BEGIN IMMEDIATE. Without this,
+# every waiting writer sits in SQLite's busy handler, which polls with sleeps of up to 100 ms:
+# with 8 bookings at once in one process, p99 was 4 s and throughput half that of one at a time
+# (bench/results.md). Writers in other processes still meet at SQLite's lock and busy timeout.
+TurnsPerLoop = WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
+_writer_turns: WeakKeyDictionary[Engine | Connection, TurnsPerLoop] = WeakKeyDictionary()
+WRITER_WAIT_S = 30  # as long as the busy timeout: a writer never waits longer than before
+
+
+async def _take_writer_turn(session: AsyncSession, bind: Engine | Connection) -> Callable[[], None]:
+    """Wait for this process's other writers, and give the turn back when the transaction ends.
+
+    The turn is given back by the session's own "after_transaction_end" event, whether the
+    transaction commits, rolls back, or the session closes.
+    """
+    per_loop = _writer_turns.setdefault(bind, WeakKeyDictionary())
+    turn = per_loop.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    try:
+        async with asyncio.timeout(WRITER_WAIT_S):
+            await turn.acquire()
+    except TimeoutError:
+        raise TimeoutError(f"another writer held the database for {WRITER_WAIT_S} s") from None
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            turn.release()
+
+    def on_end(_session: Any, transaction: Any) -> None:
+        if transaction.parent is None:
+            release()
+
+    event.listen(session.sync_session, "after_transaction_end", on_end)
+    return release
 
 
 async def lock_host(session: AsyncSession, host_id: int) -> None:

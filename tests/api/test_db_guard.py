@@ -230,3 +230,24 @@ async def test_begin_write_after_a_read_restarts_as_a_writer(sqlite_path, sqlite
         blocker.execute("BEGIN IMMEDIATE")
     await writer.rollback()
     blocker.close()
+
+
+async def test_sqlite_writers_of_one_process_take_turns(sqlite_path, sqlite_sessions):
+    """Writers queue in the process, not in SQLite's busy handler; every way out frees the turn."""
+    first, second = sqlite_sessions
+    await begin_write(first)
+    waiting = asyncio.create_task(begin_write(second))
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    assert first.get_bind().pool.checkedout() == 1  # the waiter holds no connection
+    await first.rollback()
+    await asyncio.wait_for(waiting, 5)
+
+    await second.close()  # closing without commit or rollback frees the turn too
+    await asyncio.wait_for(begin_write(first), 5)
+    first.add(Booking(host_id=0, event_type_id=0))  # invalid: the flush fails
+    with pytest.raises(IntegrityError):
+        await first.commit()
+    await first.rollback()
+    await asyncio.wait_for(begin_write(second), 5)
+    await second.commit()
