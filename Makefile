@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test install dev lint bench chromium clean
+.PHONY: run test install dev lint bench wrk chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +53,14 @@ tests/browser/vendor/axe.min.js:
 		rm -rf package axe-core-4.10.2.tgz
 
 ## bench: load-test the hot paths on SQLite and PostgreSQL; writes bench/results.md
-bench: dev
+## The load tool is wrk, from Debian (a C load generator: a Python one would be the bottleneck).
+bench: dev wrk
 	$(BIN)/python -m bench.run
+
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
