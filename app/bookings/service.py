@@ -274,11 +274,11 @@ async def _load_for_change(
     booking = await find_booking(session, uid, host_id=host_id)
     await lock_host(session, booking.host_id)
     if expected_version is not None and booking.version != expected_version:
-        raise Conflict(_changed_message(booking))
+        raise Conflict(changed_message(booking))
     return booking
 
 
-def _changed_message(booking: Booking) -> str:
+def changed_message(booking: Booking) -> str:
     messages = {
         CANCELLED: "This booking has already been cancelled.",
         DECLINED: "This booking has been declined.",
@@ -306,7 +306,7 @@ async def cancel_booking(
     """Cancel a held booking; its slot is free the moment this commits."""
     booking = await _load_for_change(session, uid, expected_version, host_id)
     if not booking.is_held:
-        raise Conflict(_changed_message(booking))
+        raise Conflict(changed_message(booking))
     booking.status = CANCELLED
     booking.cancellation_reason = reason[:2000]
     _touch(booking, now or clock.utcnow())
@@ -334,7 +334,7 @@ async def reschedule_booking(
     now = now or clock.utcnow()
     old = await _load_for_change(session, uid, expected_version, host_id)
     if not old.is_held:
-        raise Conflict(_changed_message(old))
+        raise Conflict(changed_message(old))
     event_type = old.event_type
     await session.refresh(event_type, ["host"])
     end = end or start + timedelta(minutes=event_type.duration_minutes)
@@ -372,7 +372,7 @@ async def confirm_booking(
 ) -> Booking:
     booking = await _load_for_change(session, uid, expected_version, host_id)
     if booking.status != PENDING:
-        raise Conflict(_changed_message(booking))
+        raise Conflict(changed_message(booking))
     booking.status = CONFIRMED
     _touch(booking, now or clock.utcnow())
     await record_booking_event(session, booking, "BOOKING_CONFIRMED")
@@ -392,7 +392,7 @@ async def decline_booking(
     """Refuse a booking waiting for approval; its slot is free again."""
     booking = await _load_for_change(session, uid, expected_version, host_id)
     if booking.status != PENDING:
-        raise Conflict(_changed_message(booking))
+        raise Conflict(changed_message(booking))
     booking.status = DECLINED
     booking.decline_reason = reason[:2000]
     _touch(booking, now or clock.utcnow())

@@ -80,7 +80,7 @@ def _changed(booking: Booking, purpose: str) -> str:
     has the working link (a guest link for a booking that still holds its time)."""
     if purpose not in HOST_PURPOSES and booking.is_held:
         return OUT_OF_DATE
-    return service._changed_message(booking)
+    return service.changed_message(booking)
 
 
 def _context(booking: Booking, purpose: str, token: str, **extra: Any) -> dict[str, Any]:

@@ -84,7 +84,7 @@ class BookingController(Controller):
             int | None, Parameter(query="eventTypeId", ge=1, le=MAX_ID)
         ] = None,
         take: Annotated[int, Parameter(ge=1, le=250)] = 100,
-        skip: Annotated[int, Parameter(ge=0)] = 0,
+        skip: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
     ) -> formats.BookingPage:
         rows, total = await host_bookings.list_bookings(
             db_session,
