@@ -145,7 +145,7 @@ class WidgetPages:
         if not token:
             return
         booking, claims = await booking_for_token(self.session, self.settings, "reschedule", token)
-        check_current(claims, booking, service._changed_message(booking))
+        check_current(claims, booking, service.changed_message(booking))
         if booking.event_type_id != self.event_type.id or not booking.is_held:
             raise NotFound("This reschedule link is for another booking page.")
         self.rescheduling = (booking, claims)
