@@ -104,6 +104,50 @@ def create_host(settings: Settings, slug: str, name: str, email: str, timezone: 
     click.echo(f"host created: {run_with_session(settings, work)}")
 
 
+@main.command("update-host")
+@click.argument("slug")
+@click.option(
+    "--embed-origins", help="Comma-separated origins allowed to frame the pages; '' = any."
+)
+@click.option(
+    "--captcha/--no-captcha", default=None, help="Ask guests to solve an ALTCHA proof of work."
+)
+@click.option("--color", help="Brand colour, e.g. #4f46e5.")
+@click.option("--welcome", help="Welcome text on the booking pages.")
+@click.option("--avatar-url", help="https:// URL of the host's picture.")
+@click.pass_obj
+def update_host(
+    settings: Settings,
+    slug: str,
+    embed_origins: str | None,
+    captcha: bool | None,
+    color: str | None,
+    welcome: str | None,
+    avatar_url: str | None,
+) -> None:
+    """Change a host's embedding, CAPTCHA and branding settings."""
+    from app.hosts.service import update_host as update
+
+    origins = None if embed_origins is None else embed_origins.split(",")
+
+    async def work(session: AsyncSession) -> str:
+        host = await update(
+            session,
+            slug,
+            embed_origins=origins,
+            captcha=captcha,
+            color=color,
+            welcome=welcome,
+            avatar_url=avatar_url,
+        )
+        allowed = ", ".join(host.embed_origins) or "any site"
+        return (
+            f"{host.slug}: framable by {allowed}; captcha {'on' if host.captcha_enabled else 'off'}"
+        )
+
+    click.echo(run_with_session(settings, work))
+
+
 @main.command("create-api-key")
 @click.argument("slug")
 @click.pass_obj

@@ -88,3 +88,48 @@ async def host_for_api_key(session: AsyncSession, key: str) -> Host | None:
         return None
     api_key.last_used_at = clock.utcnow()
     return await session.get(Host, api_key.host_id)
+
+
+HEX_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$")
+
+
+def is_origin(value: str) -> bool:
+    """``scheme://host[:port]`` and nothing else, so a value can go into a header or postMessage."""
+    return bool(ORIGIN_RE.match(value))
+
+
+async def update_host(
+    session: AsyncSession,
+    slug: str,
+    *,
+    embed_origins: list[str] | None = None,
+    captcha: bool | None = None,
+    color: str | None = None,
+    welcome: str | None = None,
+    avatar_url: str | None = None,
+) -> Host:
+    """Change a host's embedding, CAPTCHA and branding settings; ``None`` leaves a value alone."""
+    host = (await session.scalars(select(Host).where(Host.slug == slug))).first()
+    if host is None:
+        raise NotFound(f"No host '{slug}'.")
+    if embed_origins is not None:
+        origins = [origin.strip().rstrip("/") for origin in embed_origins if origin.strip()]
+        for origin in origins:
+            if not is_origin(origin):
+                raise InvalidInput(f"'{origin}' is not an origin such as https://example.com.")
+        host.embed_origins = origins
+    if captcha is not None:
+        host.captcha_enabled = captcha
+    if color is not None:
+        if not HEX_COLOR_RE.match(color):
+            raise InvalidInput("The colour must look like #4f46e5.")
+        host.brand_color = color
+    if welcome is not None:
+        host.welcome_text = welcome.strip()[:2000]
+    if avatar_url is not None:
+        if avatar_url and not avatar_url.startswith("https://"):
+            raise InvalidInput("The avatar URL must start with https://.")
+        host.avatar_url = avatar_url
+    await session.commit()
+    return host

@@ -9,7 +9,6 @@ thought about still gets the strict policy.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,17 +16,13 @@ from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
+from app.hosts.service import is_origin
+
 STATE_KEY = "frame_ancestors"
-ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$")
 BASE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
-
-
-def is_origin(value: str) -> bool:
-    """``scheme://host[:port]`` and nothing else, so a value can go into a header or postMessage."""
-    return bool(ORIGIN_RE.match(value))
 
 
 def allow_framing(request: Request[Any, Any, Any], origins: Iterable[str]) -> None:

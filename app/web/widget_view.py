@@ -25,10 +25,10 @@ from litestar import Request
 from app.bookings.errors import InvalidInput
 from app.bookings.validation import LOCALE_RE, check_timezone
 from app.db.models import PENDING, Booking, EventType, Host
+from app.hosts.service import is_origin
 from app.scheduling import Interval, group_by_date
 from app.settings import Settings
 from app.web.formats import iso_z
-from app.web.security import is_origin
 
 HEX_RE = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 PREFILL = ("name", "email", "notes")
