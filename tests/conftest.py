@@ -44,3 +44,15 @@ def redis_url() -> str:
     if not url:
         pytest.skip("TEST_REDIS_URL is not set (CI sets it; see .ci/run)")
     return url
+
+
+@pytest.fixture(autouse=True)
+def _real_clock() -> Iterator[None]:
+    """Every test starts and ends on the real clock, whatever a test before it moved."""
+    from datetime import timedelta
+
+    from app import clock
+
+    clock.set_offset(timedelta(0))
+    yield
+    clock.set_offset(timedelta(0))
