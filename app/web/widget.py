@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
+from litestar.di import Provide
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -259,18 +260,25 @@ class WidgetPages:
         return self.render("confirmation", "confirmation", url)
 
 
+async def provide_pages(
+    request: HTMXRequest,
+    db_session: AsyncSession,
+    settings: Settings,
+    user_slug: str,
+    event_slug: str,
+) -> WidgetPages:
+    """The event type's pages for this request (and the booking a reschedule link names)."""
+    event_type = await service.find_event_type(db_session, user_slug, event_slug)
+    pages = WidgetPages(request, db_session, settings, event_type)
+    await pages.load_reschedule()
+    return pages
+
+
 class WidgetController(Controller):
     """Pages a guest sees, framable by the host's embed origins (see app/web/security.py)."""
 
     opt = {"frameable": True}
-
-    async def _pages(
-        self, request: HTMXRequest, session: AsyncSession, settings: Settings, user: str, slug: str
-    ) -> WidgetPages:
-        event_type = await service.find_event_type(session, user, slug)
-        pages = WidgetPages(request, session, settings, event_type)
-        await pages.load_reschedule()
-        return pages
+    dependencies = {"pages": Provide(provide_pages)}
 
     @get("/{user_slug:str}", include_in_schema=False)
     async def host_page(
@@ -284,17 +292,9 @@ class WidgetController(Controller):
         return Template(template_name="pages/host.html", context=context)
 
     @get("/{user_slug:str}/{event_slug:str}", include_in_schema=False)
-    async def booking_page(
-        self,
-        request: HTMXRequest,
-        db_session: AsyncSession,
-        settings: Settings,
-        user_slug: str,
-        event_slug: str,
-    ) -> Template:
+    async def booking_page(self, pages: WidgetPages) -> Template:
         """The booking page in the state its query describes: month, day, chosen time, booking."""
-        pages = await self._pages(request, db_session, settings, user_slug, event_slug)
-        query = request.query_params
+        query = pages.request.query_params
         if query.get("booking"):
             return await self._confirmation(pages, query["booking"])
         if query.get("start"):
@@ -308,16 +308,8 @@ class WidgetController(Controller):
         return await pages.picker(parse_month(query.get("month")), parse_date(query.get("date")))
 
     @get("/{user_slug:str}/{event_slug:str}/calendar", include_in_schema=False)
-    async def calendar(
-        self,
-        request: HTMXRequest,
-        db_session: AsyncSession,
-        settings: Settings,
-        user_slug: str,
-        event_slug: str,
-    ) -> Template:
-        pages = await self._pages(request, db_session, settings, user_slug, event_slug)
-        month = parse_month(request.query_params.get("month"))
+    async def calendar(self, pages: WidgetPages) -> Template:
+        month = parse_month(pages.request.query_params.get("month"))
         if not pages.wants_fragment:
             return await pages.picker(month, None)
         await pages.load_month(month or pages.guest.today(), None)
@@ -325,32 +317,16 @@ class WidgetController(Controller):
         return pages.render("picker", "calendar", url)
 
     @get("/{user_slug:str}/{event_slug:str}/slots", include_in_schema=False)
-    async def slots(
-        self,
-        request: HTMXRequest,
-        db_session: AsyncSession,
-        settings: Settings,
-        user_slug: str,
-        event_slug: str,
-    ) -> Template:
-        pages = await self._pages(request, db_session, settings, user_slug, event_slug)
-        day = parse_date(request.query_params.get("date"))
+    async def slots(self, pages: WidgetPages) -> Template:
+        day = parse_date(pages.request.query_params.get("date"))
         if day is None or not pages.wants_fragment:
             return await pages.picker(None, day)
         await pages.load_day(day)
         return pages.render("picker", "slots", pages.page_url(date=day.isoformat()))
 
     @get("/{user_slug:str}/{event_slug:str}/form", include_in_schema=False)
-    async def form(
-        self,
-        request: HTMXRequest,
-        db_session: AsyncSession,
-        settings: Settings,
-        user_slug: str,
-        event_slug: str,
-    ) -> Template:
-        pages = await self._pages(request, db_session, settings, user_slug, event_slug)
-        start = parse_start(request.query_params.get("start"))
+    async def form(self, pages: WidgetPages) -> Template:
+        start = parse_start(pages.request.query_params.get("start"))
         slot = await pages.slot_if_free(start)
         if slot is None:
             day = start.astimezone(pages.guest.zone).date() if start else None
@@ -373,7 +349,7 @@ class WidgetController(Controller):
     ) -> Response[Any]:
         """The booking form's POST: re-render with errors, or show the confirmation."""
         check_same_origin(request, settings)
-        pages = await self._pages(request, db_session, settings, user_slug, event_slug)
+        pages = await provide_pages(request, db_session, settings, user_slug, event_slug)
         form = await request.form()
         values = form_values(form, pages.event_type)
         start = parse_start(values["startTime"])
@@ -432,16 +408,8 @@ class WidgetController(Controller):
         return pages.confirmation(ref, booking, just_booked=True)
 
     @get("/{user_slug:str}/{event_slug:str}/confirmation", include_in_schema=False)
-    async def confirmation(
-        self,
-        request: HTMXRequest,
-        db_session: AsyncSession,
-        settings: Settings,
-        user_slug: str,
-        event_slug: str,
-    ) -> Template:
-        pages = await self._pages(request, db_session, settings, user_slug, event_slug)
-        return await self._confirmation(pages, request.query_params.get("booking") or "")
+    async def confirmation(self, pages: WidgetPages) -> Template:
+        return await self._confirmation(pages, pages.request.query_params.get("booking") or "")
 
     async def _confirmation(self, pages: WidgetPages, ref: str) -> Template:
         uid = read_booking_ref(pages.settings, ref)
