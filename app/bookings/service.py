@@ -26,6 +26,7 @@ from app.db.models import (
     CANCELLED,
     CONFIRMED,
     DECLINED,
+    HELD_STATUSES,
     PENDING,
     RESCHEDULED,
     Booking,
@@ -294,6 +295,27 @@ def _touch(booking: Booking, now: datetime) -> None:
     booking.updated_at = now
 
 
+async def _transition(
+    session: AsyncSession,
+    booking: Booking,
+    allowed: tuple[str, ...],
+    status: str,
+    trigger: str,
+    now: datetime | None,
+    **changes: str,
+) -> Booking:
+    """Move ``booking`` from one of ``allowed`` to ``status``, queue its notifications, commit."""
+    if booking.status not in allowed:
+        raise Conflict(changed_message(booking))
+    booking.status = status
+    for name, value in changes.items():
+        setattr(booking, name, value)
+    _touch(booking, now or clock.utcnow())
+    await record_booking_event(session, booking, trigger)
+    await session.commit()
+    return booking
+
+
 async def cancel_booking(
     session: AsyncSession,
     uid: str,
@@ -305,14 +327,15 @@ async def cancel_booking(
 ) -> Booking:
     """Cancel a held booking; its slot is free the moment this commits."""
     booking = await _load_for_change(session, uid, expected_version, host_id)
-    if not booking.is_held:
-        raise Conflict(changed_message(booking))
-    booking.status = CANCELLED
-    booking.cancellation_reason = reason[:2000]
-    _touch(booking, now or clock.utcnow())
-    await record_booking_event(session, booking, "BOOKING_CANCELLED")
-    await session.commit()
-    return booking
+    return await _transition(
+        session,
+        booking,
+        HELD_STATUSES,
+        CANCELLED,
+        "BOOKING_CANCELLED",
+        now,
+        cancellation_reason=reason[:2000],
+    )
 
 
 async def reschedule_booking(
@@ -371,13 +394,7 @@ async def confirm_booking(
     now: datetime | None = None,
 ) -> Booking:
     booking = await _load_for_change(session, uid, expected_version, host_id)
-    if booking.status != PENDING:
-        raise Conflict(changed_message(booking))
-    booking.status = CONFIRMED
-    _touch(booking, now or clock.utcnow())
-    await record_booking_event(session, booking, "BOOKING_CONFIRMED")
-    await session.commit()
-    return booking
+    return await _transition(session, booking, (PENDING,), CONFIRMED, "BOOKING_CONFIRMED", now)
 
 
 async def decline_booking(
@@ -391,11 +408,12 @@ async def decline_booking(
 ) -> Booking:
     """Refuse a booking waiting for approval; its slot is free again."""
     booking = await _load_for_change(session, uid, expected_version, host_id)
-    if booking.status != PENDING:
-        raise Conflict(changed_message(booking))
-    booking.status = DECLINED
-    booking.decline_reason = reason[:2000]
-    _touch(booking, now or clock.utcnow())
-    await record_booking_event(session, booking, "BOOKING_DECLINED")
-    await session.commit()
-    return booking
+    return await _transition(
+        session,
+        booking,
+        (PENDING,),
+        DECLINED,
+        "BOOKING_DECLINED",
+        now,
+        decline_reason=reason[:2000],
+    )
