@@ -24,14 +24,20 @@ def free_port() -> int:
 
 @contextmanager
 def uvicorn(
-    target: str, env: dict[str, str], log: Path, *, factory: bool, workers: int = 1
+    target: str,
+    env: dict[str, str],
+    log: Path,
+    *,
+    factory: bool,
+    workers: int = 1,
+    port: int | None = None,
 ) -> Iterator[str]:
     """Serve ``target`` on a free port of 127.0.0.1 and yield its base URL.
 
     The flags are those of ``booking serve`` (uvloop and httptools come with uvicorn[standard]),
     except the log level: access logs are off so they do not dominate what is measured.
     """
-    port = free_port()
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers), "--no-proxy-headers", "--log-level", "warning"]

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,12 +13,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
-
 from app.db.migrate import upgrade
 from app.db.session import create_engine, create_sessionmaker
 from app.hosts.demo import seed_demo
-from app.settings import ROOT, Settings
+from app.settings import Settings
+from bench.server import free_port, uvicorn
 
 SECRET = "test-secret-key-0123456789"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -91,12 +86,6 @@ def _psql(url: str, sql: str) -> None:
     run(go())
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def live_server(
     settings: Settings, workers: int = 1, env: dict[str, str] | None = None
@@ -105,7 +94,6 @@ def live_server(
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     environment = {
-        **os.environ,
         "VAR_DIR": str(settings.var_dir),
         "DATABASE_URL": settings.database_url,
         "SECRET_KEYS": ",".join(settings.secret_keys),
@@ -117,49 +105,11 @@ def live_server(
         "TRUSTED_PROXIES": ",".join(settings.trusted_proxies),
         **(env or {}),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "app.asgi:app_from_env",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-proxy-headers",
-        "--log-level",
-        "warning",
-    ]
     log = settings.var_dir / f"server-{port}.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        _wait_until_up(base_url, process, log)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{log.read_text()}")
-        try:
-            httpx.get(base_url + "/api/public/scheduling/demo", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server did not start:\n{log.read_text()}")
+    with uvicorn(
+        "app.asgi:app_from_env", environment, log, factory=True, workers=workers, port=port
+    ) as url:
+        yield url
 
 
 def next_weekday(days_ahead: int = 3, today: date | None = None) -> date:
