@@ -5,19 +5,22 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.bookings.errors import Conflict, InvalidInput, NotFound
 from app.bookings.validation import check_email, check_timezone
 from app.db.models import ApiKey, Host, Schedule, ScheduleInterval
+from app.db.session import begin_write
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # Path segments the public API and the pages use for themselves.
 RESERVED_SLUGS = {"api", "static", "schema", "embed.js", "v2", "bookings", "booking", "health"}
 KEY_PREFIX = "bk_"
+LAST_USED_PRECISION = timedelta(minutes=5)
 
 
 def check_slug(slug: str, field: str = "slug") -> str:
@@ -79,6 +82,8 @@ async def create_api_key(session: AsyncSession, host_slug: str) -> str:
 
 
 async def host_for_api_key(session: AsyncSession, key: str) -> Host | None:
+    """The key's host, or None. Records the key's last use at most every few minutes, in a short
+    write transaction of its own, so most API requests never take SQLite's write lock."""
     if not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
     api_key = (
@@ -86,7 +91,13 @@ async def host_for_api_key(session: AsyncSession, key: str) -> Host | None:
     ).first()
     if api_key is None:
         return None
-    api_key.last_used_at = clock.utcnow()
+    now = clock.utcnow()
+    if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_PRECISION:
+        await begin_write(session)
+        await session.execute(
+            update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now)
+        )
+        await session.commit()
     return await session.get(Host, api_key.host_id)
 
 

@@ -15,7 +15,6 @@ from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Host
-from app.db.session import begin_write
 from app.hosts.service import host_for_api_key
 
 SECURITY_SCHEME = "apiKey"
@@ -39,19 +38,13 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
 
 
 async def current_host(request: Request[Any, Any, Any], db_session: AsyncSession) -> Host:
-    """The host whose key the request carries, or 401.
-
-    The lookup records the key's last use, a write: it runs as a short write transaction of its
-    own, because on SQLite a read transaction that later writes can fail under concurrency.
-    """
+    """The host whose key the request carries, or 401."""
     token = bearer_token(request)
     if token is None:
         raise NotAuthorizedException(
             "Missing API key: send 'Authorization: Bearer <key>'.", headers=CHALLENGE
         )
-    await begin_write(db_session)
     host = await host_for_api_key(db_session, token)
-    await db_session.commit()
     if host is None:
         raise NotAuthorizedException("Invalid API key.", headers=CHALLENGE)
     return host
