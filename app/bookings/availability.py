@@ -4,54 +4,86 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
 
-from app.db.models import HELD_STATUSES, Booking, EventType, Schedule
+from app.db.models import (
+    HELD_STATUSES,
+    Booking,
+    EventType,
+    Schedule,
+    ScheduleInterval,
+    ScheduleOverride,
+)
 from app.scheduling import Availability, DateOverride, Interval, SlotRules, WeeklyRule
 
 # Bookings are looked up this far around a window, so buffers and day counts near its edges count.
 MARGIN = timedelta(days=2)
 
 
-async def schedule_for(session: AsyncSession, event_type: EventType) -> Schedule | None:
-    """The event type's own schedule, or else the host's default (or first) one, with its hours.
-
-    Weekly hours come in the same statement (a join) and overrides in one more: every slot list
-    and every booking reads this, and each statement is a round trip to the database.
-    ``populate_existing`` re-reads a schedule this session already holds, as a refresh would.
-    """
-    query = select(Schedule).options(
-        joinedload(Schedule.intervals), selectinload(Schedule.overrides)
+# Statements are built once: composing a select costs more Python than SQLite takes to run it,
+# and every slot list and every booking runs these.
+_OWN_OR_DEFAULT_SCHEDULE = func.coalesce(
+    bindparam("schedule_id", type_=Integer),
+    select(Schedule.id)
+    .where(Schedule.host_id == bindparam("host_id"))
+    .order_by(Schedule.is_default.desc(), Schedule.id)
+    .limit(1)
+    .scalar_subquery(),
+)
+_WEEKLY_HOURS = (
+    select(
+        Schedule.timezone,
+        ScheduleInterval.weekday,
+        ScheduleInterval.start_minute,
+        ScheduleInterval.end_minute,
     )
-    if event_type.schedule_id is not None:
-        query = query.where(Schedule.id == event_type.schedule_id)
-    else:
-        query = (
-            query.where(Schedule.host_id == event_type.host_id)
-            .order_by(Schedule.is_default.desc(), Schedule.id)
-            .limit(1)
-        )
-    query = query.execution_options(populate_existing=True)
-    return (await session.scalars(query)).unique().first()
+    .outerjoin(ScheduleInterval, ScheduleInterval.schedule_id == Schedule.id)
+    .where(Schedule.id == _OWN_OR_DEFAULT_SCHEDULE)
+    .order_by(ScheduleInterval.weekday, ScheduleInterval.start_minute)
+)
+_OVERRIDES = (
+    select(ScheduleOverride.day, ScheduleOverride.start_minute, ScheduleOverride.end_minute)
+    .where(ScheduleOverride.schedule_id == _OWN_OR_DEFAULT_SCHEDULE)
+    .order_by(ScheduleOverride.day, ScheduleOverride.start_minute)
+)
+_HELD_WHERE = (
+    Booking.host_id == bindparam("host_id"),
+    Booking.status.in_(HELD_STATUSES),
+    Booking.held_end > bindparam("start"),
+    Booking.held_start < bindparam("end"),
+    Booking.id != bindparam("exclude_id"),
+)
+_HELD = select(Booking.held_start, Booking.held_end).where(*_HELD_WHERE)
+# With a daily cap, the starts of the event type's own bookings count too.
+_HELD_AND_STARTS = select(
+    Booking.held_start, Booking.held_end, Booking.start, Booking.event_type_id
+).where(*_HELD_WHERE)
 
 
 async def load_availability(
     session: AsyncSession, event_type: EventType, host_timezone: str
 ) -> Availability:
-    schedule = await schedule_for(session, event_type)
-    if schedule is None:
+    """The hours of the event type's own schedule, or else of the host's default (or first) one.
+
+    Read as plain rows, not as Schedule objects: nothing here is changed, and building ORM objects
+    with their collections cost more than the query.
+    """
+    which = {"schedule_id": event_type.schedule_id, "host_id": event_type.host_id}
+    weekly_rows = (await session.execute(_WEEKLY_HOURS, which)).all()
+    if not weekly_rows:
         return Availability(timezone=host_timezone, weekly=())
     by_day: dict = {}
-    for override in schedule.overrides:
-        spans = by_day.setdefault(override.day, [])
-        if override.start_minute is not None and override.end_minute is not None:
-            spans.append((override.start_minute, override.end_minute))
+    for day, start_minute, end_minute in (await session.execute(_OVERRIDES, which)).all():
+        spans = by_day.setdefault(day, [])
+        if start_minute is not None and end_minute is not None:
+            spans.append((start_minute, end_minute))
     return Availability(
-        timezone=schedule.timezone,
+        timezone=weekly_rows[0][0],
         weekly=tuple(
-            WeeklyRule(i.weekday, i.start_minute, i.end_minute) for i in schedule.intervals
+            WeeklyRule(weekday, start, end)
+            for _, weekday, start, end in weekly_rows
+            if weekday is not None
         ),
         overrides=tuple(DateOverride(day, tuple(spans)) for day, spans in sorted(by_day.items())),
     )
@@ -77,25 +109,27 @@ async def load_held(
     exclude_booking_id: int | None = None,
     margin: timedelta = MARGIN,
 ) -> tuple[list[Interval], list[datetime]]:
-    """Held ranges of the host near [start, end), and starts of this event type's held bookings.
+    """Held ranges of the host near [start, end), and starts of this event type's held bookings
+    (only when it has a daily cap: nothing else needs them).
 
     ``margin`` widens the lookup; a caller that needs only the ranges overlapping [start, end)
     passes zero.
     """
-    query = select(
-        Booking.held_start, Booking.held_end, Booking.start, Booking.event_type_id
-    ).where(
-        Booking.host_id == event_type.host_id,
-        Booking.status.in_(HELD_STATUSES),
-        Booking.held_end > start - margin,
-        Booking.held_start < end + margin,
-    )
-    if exclude_booking_id is not None:
-        query = query.where(Booking.id != exclude_booking_id)
+    params = {
+        "host_id": event_type.host_id,
+        "start": start - margin,
+        "end": end + margin,
+        "exclude_id": exclude_booking_id or 0,  # ids start at 1
+    }
+    if event_type.max_per_day is None:
+        rows = (await session.execute(_HELD, params)).all()
+        return [Interval(held_start, held_end) for held_start, held_end in rows], []
     busy: list[Interval] = []
     starts: list[datetime] = []
-    for held_start, held_end, booking_start, event_type_id in (await session.execute(query)).all():
+    for held_start, held_end, start_, event_type_id in (
+        await session.execute(_HELD_AND_STARTS, params)
+    ).all():
         busy.append(Interval(held_start, held_end))
         if event_type_id == event_type.id:
-            starts.append(booking_start)
+            starts.append(start_)
     return busy, starts

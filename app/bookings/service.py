@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, selectinload
@@ -65,19 +65,27 @@ async def find_host(session: AsyncSession, host_slug: str) -> Host:
     return host
 
 
+# Built once: every page, slot list and booking starts with this lookup.
+_ACTIVE_EVENT_TYPE = (
+    select(EventType)
+    .join(Host)
+    .where(
+        Host.slug == bindparam("host_slug"),
+        EventType.slug == bindparam("event_slug"),
+        EventType.active.is_(True),
+    )
+    .options(contains_eager(EventType.host))
+)
+
+
 async def find_event_type(session: AsyncSession, host_slug: str, event_slug: str) -> EventType:
     """An active event type of the host, hidden ones included (they are bookable by link).
 
     The host comes from the join that finds the event type (one statement, not two: every page,
     slot list and booking starts here, and each statement is a round trip to the database).
     """
-    query = (
-        select(EventType)
-        .join(Host)
-        .where(Host.slug == host_slug, EventType.slug == event_slug, EventType.active.is_(True))
-        .options(contains_eager(EventType.host))
-    )
-    event_type = (await session.scalars(query)).first()
+    params = {"host_slug": host_slug, "event_slug": event_slug}
+    event_type = (await session.scalars(_ACTIVE_EVENT_TYPE, params)).first()
     if event_type is None:
         await find_host(session, host_slug)
         raise NotFound(f"No event type '{event_slug[:64]}' for '{host_slug[:64]}'.")
