@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -70,7 +71,13 @@ def _serializer(settings: Settings, purpose: str) -> URLSafeSerializer:
         raise ValueError(f"unknown token purpose {purpose}")
     if not settings.secret_keys:
         raise RuntimeError("SECRET_KEYS is empty: links cannot be signed")
-    keys = list(reversed(settings.secret_keys))  # itsdangerous: oldest first, signs with the last
+    return _serializer_for(settings.secret_keys, purpose)
+
+
+@lru_cache(maxsize=64)
+def _serializer_for(secret_keys: tuple[str, ...], purpose: str) -> URLSafeSerializer:
+    """Built once per key list and purpose: every booking response signs two tokens."""
+    keys = list(reversed(secret_keys))  # itsdangerous: oldest first, signs with the last
     return URLSafeSerializer(keys, salt=f"booking-{purpose}")
 
 

@@ -102,7 +102,10 @@ def free_slots(
         return []
 
     taken = _BusyIndex(busy)
-    booked_on = Counter(local_date(_utc(s, "booked start"), tz) for s in booked_starts)
+    booked_on = Counter(
+        local_date(_utc(s, "booked start"), tz)
+        for s in (booked_starts if rules.max_per_day is not None else ())
+    )
     slots: list[Interval] = []
     # The date an instant falls on and the date whose hours produced it can differ when a clock
     # goes back across midnight, so look one date further each way.
@@ -253,6 +256,8 @@ def _check_rules(rules: SlotRules) -> None:
 
 def _utc(moment: datetime, what: str) -> datetime:
     """`moment` in UTC; naive datetimes are refused because their instant is a guess."""
+    if moment.tzinfo is UTC:  # the common case (instants read from the database), kept cheap
+        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{what} must be timezone-aware, got naive {moment.isoformat()}")
     return moment.astimezone(UTC)

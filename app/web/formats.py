@@ -12,7 +12,8 @@ from app.settings import Settings
 
 def iso_z(value: datetime) -> str:
     """``2026-03-16T14:00:00Z``: UTC, whole seconds, as the seeds write instants."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat (YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00) cut after the seconds: faster than strftime.
+    return value.astimezone(UTC).isoformat()[:19] + "Z"
 
 
 def location(event_type: EventType) -> dict[str, str] | None:

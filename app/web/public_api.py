@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.bookings import service
 from app.bookings.errors import InvalidInput
 from app.settings import Settings
-from app.web.formats import booking_links, iso_z, public_booking, public_profile
+from app.web.formats import booking_links, public_booking, public_profile
 
 
 class BookRequest(msgspec.Struct, rename="camel"):
@@ -100,12 +100,12 @@ class PublicSchedulingController(Controller):
         first, last = parse_day(date_from, "dateFrom"), parse_day(date_to, "dateTo")
         event_type = await service.find_event_type(db_session, user_slug, event_slug)
         days = await service.list_slots(db_session, event_type, first, last, timezone)
+        # The slot engine's instants are UTC on whole seconds, which msgspec writes as seed 000
+        # does (2026-03-16T14:00:00Z), and in C: a month holds hundreds of them.
         return [
             {
                 "date": day.day.isoformat(),
-                "slots": [
-                    {"startTime": iso_z(s.start), "endTime": iso_z(s.end)} for s in day.slots
-                ],
+                "slots": [{"startTime": s.start, "endTime": s.end} for s in day.slots],
             }
             for day in days
         ]
@@ -126,10 +126,7 @@ class PublicSchedulingController(Controller):
         data: BookRequest,
         settings: Settings,
     ) -> dict[str, Any]:
-        body = {
-            field.encode_name: getattr(data, field.name)
-            for field in msgspec.structs.fields(BookRequest)
-        }
+        body = msgspec.to_builtins(data)  # seed 001 (camelCase) names, as the service reads them
         booking = await service.create_booking(
             db_session, user_slug, event_slug, body, metadata=utm_of(request), settings=settings
         )
