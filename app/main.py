@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
     SQLAlchemyAsyncConfig,
     SQLAlchemyPlugin,
 )
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
@@ -48,6 +49,14 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+async def is_rate_limited(request: Request[Any, Any, Any]) -> bool:
+    """Only handlers marked ``opt={"rate_limited": True}`` count against the limit.
+
+    Async on purpose: Litestar runs a plain function here in a worker thread, on every request.
+    """
+    return bool(request.route_handler.opt.get("rate_limited"))
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = create_engine(settings.database_url)
@@ -68,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     rate_limit = RateLimitConfig(
         rate_limit=settings.rate_limit,  # type: ignore[arg-type]
-        check_throttle_handler=lambda request: bool(request.route_handler.opt.get("rate_limited")),
+        check_throttle_handler=is_rate_limited,
         identifier_for_request=client_ip_resolver(settings.trusted_proxies),
         store="rate_limit",
     )
