@@ -18,13 +18,15 @@ from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, event, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from app.db import sqlite_driver
 
 IMMEDIATE = "sqlite_begin_immediate"
 
@@ -38,7 +40,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("connect_args", {"timeout": 30})
-    engine = create_async_engine(url, **kwargs)
+    parsed = make_url(url)
+    if parsed.drivername == "sqlite+aiosqlite":
+        parsed = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
+    engine = create_async_engine(parsed, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
