@@ -1,6 +1,8 @@
 """Real local receivers for the notification tests: an SMTP server (aiosmtpd) and a webhook
-endpoint (http.server), each in a thread, recording what arrives. Plus a helper that runs the outbox
-worker in-process until nothing is due."""
+endpoint (http.server), each in a thread, recording what arrives. Plus helpers that run the outbox
+worker in-process: ``expand`` turns the booking events into their emails and webhook calls (as the
+worker's first step would; ``support.expand_outbox``), ``drain`` expands and then delivers until
+nothing is due."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from aiosmtpd.controller import Controller
 from app.db.session import create_engine, create_sessionmaker
 from app.notify.worker import OutboxWorker, WorkerOptions
 from app.settings import Settings
-from support import free_port
+from support import expand_outbox, free_port
 
 
 class Mailbox:
@@ -123,14 +125,23 @@ def drain() -> Any:
     return drain_outbox
 
 
+@pytest.fixture
+def expand() -> Any:
+    """``expand(settings)``: see ``support.expand_outbox``."""
+    return expand_outbox
+
+
 def drain_outbox(settings: Settings, **options: Any) -> int:
-    """Run the outbox worker in this process until nothing is due; returns messages attempted."""
+    """Run the outbox worker in this process until nothing is due; returns how many messages
+    (emails and webhook calls) were attempted. Due booking events are expanded first, and are not
+    counted."""
 
     async def go() -> int:
         engine = create_engine(settings.database_url)
         worker = OutboxWorker(settings, create_sessionmaker(engine), WorkerOptions(**options))
         total = 0
         try:
+            await worker.expand_events()
             while attempted := await worker.run_once():
                 total += attempted
         finally:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from app.db.migrate import upgrade
 from app.db.session import create_engine, create_sessionmaker
 from app.hosts.demo import seed_demo
+from app.notify.worker import expand_pending_events
 from app.settings import Settings
 from bench.server import free_port, uvicorn
 
@@ -52,6 +53,23 @@ async def _with_session(url: str, work: Any) -> Any:
 def with_session(url: str, work: Any) -> Any:
     """Run ``await work(session)`` against the database at ``url``, from sync test code."""
     return run(_with_session(url, work))
+
+
+def expand_outbox(settings: Settings) -> int:
+    """Turn every due booking event into its outbox messages, delivering nothing.
+
+    A booking's transaction records only the event (``app.notify.events``); call this before
+    reading the emails or webhook calls it causes. Returns how many events were attempted.
+    """
+
+    async def go() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            return await expand_pending_events(settings, create_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    return run(go())
 
 
 def prepare_database(url: str, demo: bool = True) -> None:

@@ -242,10 +242,14 @@ class Webhook(Base):
 
 
 class OutboxMessage(Base):
-    """An email or webhook call, written in the same transaction as the change that causes it.
+    """A booking event, or an email or webhook call made from one (``app.notify.events``).
 
-    A worker claims due rows (a lease on SQLite, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL),
-    delivers them, and records each attempt, so a crash loses nothing and sends nothing twice.
+    A booking change writes one ``booking_event`` row (the trigger and a snapshot of the booking) in
+    its own transaction, and nothing else: that transaction holds SQLite's write lock, so it stays
+    short, and rendering costs the request nothing. A worker claims due rows (a lease on SQLite,
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL); it expands an event into its ``email`` and
+    ``webhook`` rows and marks it delivered in one transaction (once), and delivers the others,
+    recording each attempt, so a crash loses nothing.
     """
 
     __tablename__ = "outbox"
@@ -255,7 +259,7 @@ class OutboxMessage(Base):
     message_id: Mapped[str] = mapped_column(
         String(64), unique=True, default=lambda: public_id("msg")
     )
-    kind: Mapped[str] = mapped_column(String(16))  # "email" | "webhook"
+    kind: Mapped[str] = mapped_column(String(16))  # "booking_event" | "email" | "webhook"
     booking_uid: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,8 +1,10 @@
-"""Booking emails: composed from ``templates/emails/`` when the change happens, sent by the worker.
+"""Booking emails: composed from ``templates/emails/`` by the worker, then sent by it.
 
-Composition happens at enqueue time, in the transaction of the change, because the links carry
-tokens bound to the booking's version *after* the change; the outbox row then holds everything the
-worker needs (recipient, subject, text, HTML, .ics), so a send never depends on later state.
+Composition happens when the worker expands a booking event (``app.notify.events``), from the
+booking as the event's snapshot describes it, so the links carry tokens bound to the booking's
+version *after* that change even if it has changed again since; the email's outbox row then holds
+everything a send needs (recipient, subject, text, HTML, .ics), so a send never depends on later
+state.
 
 Dates are written in the reader's locale and time zone with Babel (the guest's for the guest, the
 host's for the host). The guest's wording exists in English, German, Spanish and French.

@@ -1,22 +1,45 @@
-"""Turn a booking change into outbox messages, inside the transaction that makes the change.
+"""Booking changes become outbox messages in two steps: a compact event, then the messages.
 
-The booking service calls ``record_booking_event`` after it changed the booking and before it
-commits. Everything the messages need is decided here, from the booking's state *after* the
-change: the links (their tokens are bound to the new version), the invite, the email text and the
-webhook bodies. The rows commit with the change or not at all, so no change goes unannounced and no
-message announces a change that was rolled back.
+1. ``record_booking_event`` runs inside the booking's write transaction (the booking service calls
+   it after the change, before the commit). It adds exactly one outbox row of kind
+   ``booking_event``: the trigger and a snapshot of what a later change could alter (status,
+   version, sequence, reasons) plus the time of the event. No query, no flush, no rendering: that
+   transaction holds SQLite's write lock (PostgreSQL: the host's advisory lock), so every other
+   booking waits for it, and composing two emails (Jinja, Babel), an ``.ics`` (icalendar), signed
+   links (itsdangerous) and webhook bodies there cost each booking several milliseconds of that lock
+   and of its own response time. The event commits with the change or not at all, so no change goes
+   unannounced and nothing announces a change that was rolled back.
+2. ``expand_booking_event`` runs in the outbox worker, later. It loads the booking, puts the
+   snapshot back onto it (so the messages describe the booking *as it was when the event happened*,
+   even if it has changed since: a booking cancelled before the worker ran still gets its "created"
+   email, links and invite of that time, then the "cancelled" ones), renders the guest and host
+   emails and the webhook bodies outside any write transaction, and then, in one short write
+   transaction, inserts the email and webhook rows and marks the event delivered. That mark is an
+   UPDATE guarded by ``delivered_at IS NULL``: if another worker (or a run before a crash that
+   already committed) expanded the event first, it matches no row and everything is rolled back, so
+   each event becomes its messages exactly once.
+
+The email and webhook rows have the same payloads as when they were written by the booking
+transaction itself, so their delivery (``app.notify.worker``) does not know the difference. Links
+are bound to the snapshot's ``version``, so they are the same tokens the change would have signed.
+Subscriptions are read at expansion time: a webhook switched off (or added) between the change and
+the expansion is (or is not) called, which the short delay between the two makes rare.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.bookings.tokens import guest_links, host_links
 from app.db.models import Booking, OutboxMessage, Webhook
+from app.db.session import begin_write
 from app.notify.email import guest_email, host_email
 from app.notify.ics import build_invite
 from app.notify.webhooks import webhook_body
@@ -33,11 +56,24 @@ TRIGGERS = (
     "BOOKING_RESCHEDULED",
 )
 ENDING_TRIGGERS = ("BOOKING_CANCELLED", "BOOKING_DECLINED")
+EVENT_KIND = "booking_event"
+# The booking's attributes a later change can alter, by their key in the event's payload.
+SNAPSHOT = {
+    "status": "status",
+    "version": "version",
+    "sequence": "sequence",
+    "cancellationReason": "cancellation_reason",
+    "reschedulingReason": "rescheduling_reason",
+    "declineReason": "decline_reason",
+}
 SETTINGS_KEY = "settings"
 
 
 def session_info(settings: Settings) -> dict[str, Settings]:
-    """What a sessionmaker's ``info`` should hold so that the events can sign links."""
+    """What a sessionmaker's ``info`` holds so that code given only a session finds the settings.
+
+    The events no longer need it (the worker signs the links with its own settings).
+    """
     return {SETTINGS_KEY: settings}
 
 
@@ -46,7 +82,7 @@ def settings_of(session: AsyncSession) -> Settings:
     settings = session.info.get(SETTINGS_KEY)
     if isinstance(settings, Settings):
         return settings
-    log.warning("session without settings: signing links with the environment's SECRET_KEYS")
+    log.warning("session without settings: using the environment's")
     return Settings.from_env()
 
 
@@ -65,51 +101,151 @@ async def first_uid(session: AsyncSession, booking: Booking) -> str:
 async def record_booking_event(
     session: AsyncSession, booking: Booking, trigger: str, previous: Booking | None = None
 ) -> None:
-    """Queue the emails (guest and host) and the webhook calls that ``trigger`` causes.
+    """Queue one ``booking_event`` row for ``trigger``; the worker turns it into the messages.
 
-    ``previous`` is the booking a reschedule replaces; ``booking`` is then the new one.
+    ``previous`` is the booking a reschedule replaces; ``booking`` is then the new one. Call it
+    inside the change's transaction, once ``booking`` has its uid (it is flushed). It runs no query
+    and does not flush (see the module docstring for why): the row is written at the commit.
     """
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger}")
-    settings = settings_of(session)
     now = clock.utcnow()
+    payload: dict[str, Any] = {
+        "trigger": trigger,
+        "previousUid": previous.uid if previous is not None else None,
+        **{key: getattr(booking, attribute) for key, attribute in SNAPSHOT.items()},
+        "at": now.isoformat(),
+    }
+    session.add(
+        OutboxMessage(
+            kind=EVENT_KIND,
+            booking_uid=booking.uid,
+            payload=payload,
+            available_at=now,
+            created_at=now,
+        )
+    )
+
+
+async def expand_booking_event(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, message: OutboxMessage
+) -> bool:
+    """Turn one ``booking_event`` row into its emails and webhook calls, at most once.
+
+    Returns False if the event had already been expanded (by another worker): nothing is written.
+    If the booking no longer exists the event is marked delivered with a note and nothing is sent.
+    Raises if loading or rendering fails; nothing is written then and the worker retries later.
+
+    The booking is read in a plain read transaction, then detached (``expunge``) *before* the
+    snapshot is put back onto it: the object then describes the booking as it was at the event,
+    which is not the database's state, and a detached object can never be flushed, so no autoflush
+    or commit can write that old state back over the booking.
+    """
+    if message.kind != EVENT_KIND:
+        raise ValueError(f"not a booking event: {message.kind!r}")
+    event = message.payload
+    trigger = event["trigger"]
+    if trigger not in TRIGGERS:
+        raise ValueError(f"unknown trigger {trigger}")
+    at = datetime.fromisoformat(event["at"])
+
+    previous: Booking | None = None
+    hooks: list[Webhook] = []
+    root = ""
+    async with sessionmaker() as session:
+        booking = await _load_booking(session, message.booking_uid)
+        if booking is not None:
+            if event.get("previousUid"):
+                previous = await _load_booking(session, event["previousUid"])
+            root = await first_uid(session, booking)
+            query = (
+                select(Webhook)
+                .where(Webhook.host_id == booking.host_id, Webhook.active.is_(True))
+                .order_by(Webhook.id)
+            )
+            hooks = [h for h in await session.scalars(query) if trigger in (h.triggers or [])]
+            session.expunge(booking)
+            for key, attribute in SNAPSHOT.items():
+                if key in event:
+                    setattr(booking, attribute, event[key])
+    # The read transaction has ended: render with no transaction (and no lock) open.
+    now = clock.utcnow()
+    if booking is None:
+        rows: list[OutboxMessage] = []
+        note = f"booking {message.booking_uid} no longer exists: nothing sent"
+    else:
+        rows = _messages(settings, booking, trigger, previous, root, hooks, at, now)
+        note = ""
+
+    async with sessionmaker() as session:
+        await begin_write(session)
+        won = await session.scalar(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.delivered_at.is_(None))
+            .values(
+                delivered_at=now,
+                attempts=OutboxMessage.attempts + 1,
+                locked_until=None,
+                last_error=note,
+            )
+            .returning(OutboxMessage.id)
+        )
+        if won is None:
+            await session.rollback()
+            log.info("outbox %s: already expanded elsewhere", message.message_id)
+            return False
+        session.add_all(rows)
+        await session.commit()
+    if note:
+        log.warning("outbox %s: %s", message.message_id, note)
+    return True
+
+
+async def _load_booking(session: AsyncSession, uid: str | None) -> Booking | None:
+    if uid is None:
+        return None
+    query = (
+        select(Booking)
+        .where(Booking.uid == uid)
+        .options(selectinload(Booking.event_type), selectinload(Booking.host))
+    )
+    return (await session.scalars(query)).first()
+
+
+def _messages(
+    settings: Settings,
+    booking: Booking,
+    trigger: str,
+    previous: Booking | None,
+    root_uid: str,
+    hooks: list[Webhook],
+    at: datetime,
+    now: datetime,
+) -> list[OutboxMessage]:
+    """The guest and host emails and one webhook call per subscription, due ``now``."""
     method = "CANCEL" if trigger in ENDING_TRIGGERS else "REQUEST"
-    invite = build_invite(booking, method, uid=await first_uid(session, booking))
+    invite = build_invite(booking, method, uid=root_uid)
     emails = [
         guest_email(booking, trigger, guest_links(settings, booking), invite, method, previous),
         host_email(booking, trigger, host_links(settings, booking), invite, method, previous),
     ]
-    for email in emails:
-        session.add(
-            OutboxMessage(
-                kind="email",
-                booking_uid=booking.uid,
-                payload={"trigger": trigger, **email.as_payload()},
-                available_at=now,
-                created_at=now,
+    payloads = [("email", {"trigger": trigger, **email.as_payload()}) for email in emails]
+    if hooks:
+        body = webhook_body(booking, trigger, at)
+        payloads += [
+            (
+                "webhook",
+                {"trigger": trigger, "webhookId": h.id, "url": h.subscriber_url, "body": body},
             )
+            for h in hooks
+        ]
+    return [
+        OutboxMessage(
+            kind=kind,
+            booking_uid=booking.uid,
+            payload=payload,
+            available_at=now,
+            created_at=now,
         )
-
-    hooks = await session.scalars(
-        select(Webhook).where(Webhook.host_id == booking.host_id, Webhook.active.is_(True))
-    )
-    body = None
-    for hook in hooks:
-        if trigger not in (hook.triggers or []):
-            continue
-        body = body or webhook_body(booking, trigger, now)
-        payload = {
-            "trigger": trigger,
-            "webhookId": hook.id,
-            "url": hook.subscriber_url,
-            "body": body,
-        }
-        session.add(
-            OutboxMessage(
-                kind="webhook",
-                booking_uid=booking.uid,
-                payload=payload,
-                available_at=now,
-                created_at=now,
-            )
-        )
+        for kind, payload in payloads
+    ]

@@ -1,7 +1,9 @@
-"""Webhook calls: the body (fixed when the change happens), its signature, and the HTTP POST.
+"""Webhook calls: the body (as of the change), its signature, and the HTTP POST.
 
-The body is ``{"triggerEvent", "createdAt", "payload"}`` as in Cal.com. It is serialised once, at
-enqueue time, and stored as text, so every retry sends the same bytes. The signature is made at send
+The body is ``{"triggerEvent", "createdAt", "payload"}`` as in Cal.com, describing the booking as
+the change left it, ``createdAt`` being the time of the change. It is serialised once, when the
+worker expands the booking event (``app.notify.events``), and stored as text, so every retry sends
+the same bytes. The signature is made at send
 time over ``"<t>.<body>"`` with the subscription's secret, where ``t`` is the Unix time of the
 attempt: a receiver can refuse old timestamps (replays) and dedupe on ``X-Booking-Delivery``, the
 outbox message id, which stays the same across retries.

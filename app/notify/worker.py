@@ -1,25 +1,38 @@
-"""The outbox worker: claims due messages with a lease, delivers them, records the outcome.
+"""The outbox worker: claims due rows with a lease, expands booking events, delivers messages.
+
+A booking change writes one compact ``booking_event`` row in its own transaction (see
+``app.notify.events``: that transaction holds SQLite's write lock, so it records the event and
+renders nothing). The worker turns each event into its messages, then delivers those:
 
 1. Claim (one short transaction): pick due rows (not delivered, not given up, ``available_at``
    passed, no live lease) and set ``locked_until`` = now + lease. On PostgreSQL the pick is
    ``SELECT … FOR UPDATE SKIP LOCKED``, so concurrent workers take different rows without waiting;
    on SQLite the transaction begins IMMEDIATE (one writer at a time). Either way the UPDATE repeats
    the "no live lease" condition, so a row is claimed by one worker only.
-2. Deliver outside any transaction (SMTP or HTTP may be slow).
+2. Handle the row outside any transaction:
+   - a ``booking_event`` is expanded (``expand_booking_event``): the emails and webhook calls are
+     rendered, then inserted, due at once, in the same short write transaction that marks the event
+     delivered, guarded by ``delivered_at IS NULL`` so that an event is expanded once even if two
+     workers got hold of it (an expired lease). The expansion records its own outcome, so step 3
+     only records its failures. ``run_forever`` polls again without sleeping after any attempt, so
+     the new messages go out on the next turn of the loop;
+   - an ``email`` or ``webhook`` is delivered (SMTP or HTTP may be slow).
 3. Mark: ``delivered_at``, or ``attempts + 1``, ``last_error`` and ``available_at`` = now +
-   exponential backoff; after ``MAX_ATTEMPTS`` the row gets ``failed_at`` and is left alone.
+   exponential backoff; after ``MAX_ATTEMPTS`` the row gets ``failed_at`` and is left alone. A failed
+   expansion is retried the same way.
 
-A process killed between 1 and 3 leaves a lease that expires: the row is delivered again after a
+A process killed between 1 and 3 leaves a lease that expires: the row is handled again after a
 restart, so nothing is lost. The guarantee is *at least once*, with an idempotency key: a crash
 after the receiver accepted a message but before step 3 resends it with the same ``message_id``
 (the email's Message-ID, the webhook's ``X-Booking-Delivery``), which the receiver can dedupe.
+Events are expanded *exactly once*: their rows and their mark commit together.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +46,7 @@ from app import clock
 from app.db.models import OutboxMessage, Webhook
 from app.db.session import begin_write, create_sessionmaker
 from app.notify.email import build_message, log_email, send_email
+from app.notify.events import EVENT_KIND, expand_booking_event
 from app.notify.webhooks import SubscriptionGone, post_webhook
 from app.settings import Settings
 
@@ -66,7 +80,10 @@ class OutboxWorker:
         self.sessionmaker = sessionmaker
         self.options = options or WorkerOptions()
 
-    async def claim(self, now: datetime) -> list[OutboxMessage]:
+    async def claim(
+        self, now: datetime, kinds: tuple[str, ...] | None = None
+    ) -> list[OutboxMessage]:
+        """Lease up to ``batch`` due rows (only of ``kinds``, if given), oldest first."""
         lease_until = now + timedelta(seconds=self.options.lease_seconds)
         free = or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now)
         due = (
@@ -74,6 +91,7 @@ class OutboxWorker:
             OutboxMessage.failed_at.is_(None),
             OutboxMessage.available_at <= now,
             free,
+            *([OutboxMessage.kind.in_(kinds)] if kinds is not None else []),
         )
         async with self.sessionmaker() as session:
             pick = (
@@ -110,7 +128,9 @@ class OutboxWorker:
             return claimed
 
     async def deliver(self, message: OutboxMessage, http: httpx.AsyncClient) -> None:
-        if message.kind == "email":
+        if message.kind == EVENT_KIND:
+            await self.expand(message)
+        elif message.kind == "email":
             if self.settings.smtp_url:
                 email = build_message(self.settings, message.payload, message.message_id)
                 await send_email(self.settings, email)
@@ -123,6 +143,10 @@ class OutboxWorker:
             await post_webhook(http, webhook, message.payload, message.message_id, now)
         else:
             raise ValueError(f"unknown outbox kind {message.kind!r}")
+
+    async def expand(self, message: OutboxMessage) -> None:
+        """Turn a booking event into its messages; it marks the event itself (see step 2)."""
+        await expand_booking_event(self.sessionmaker, self.settings, message)
 
     async def mark(self, message: OutboxMessage, error: str | None, give_up: bool = False) -> None:
         now = clock.utcnow()
@@ -144,24 +168,40 @@ class OutboxWorker:
             await session.commit()
 
     async def run_once(self) -> int:
-        """Deliver what is due now; returns how many messages were attempted."""
+        """Expand or deliver what is due now; returns how many rows were attempted."""
         messages = await self.claim(clock.utcnow())
         async with httpx.AsyncClient() as http:
             for message in messages:
-                try:
-                    await self.deliver(message, http)
-                except Exception as exc:
-                    error = f"{type(exc).__name__}: {exc}"
-                    log.warning(
-                        "outbox %s attempt %d failed: %s",
-                        message.message_id,
-                        message.attempts + 1,
-                        error,
-                    )
-                    await self.mark(message, error, give_up=isinstance(exc, SubscriptionGone))
-                else:
-                    await self.mark(message, None)
+                await self.attempt(message, lambda m: self.deliver(m, http))
         return len(messages)
+
+    async def expand_events(self) -> int:
+        """Expand every due booking event into its messages, delivering nothing; returns how many
+        events were attempted. The messages are then due for ``run_once``."""
+        total = 0
+        while events := await self.claim(clock.utcnow(), kinds=(EVENT_KIND,)):
+            for event in events:
+                await self.attempt(event, self.expand)
+            total += len(events)
+        return total
+
+    async def attempt(
+        self, message: OutboxMessage, handle: Callable[[OutboxMessage], Awaitable[None]]
+    ) -> None:
+        """``handle`` the claimed ``message`` and record the outcome (with backoff on failure)."""
+        try:
+            await handle(message)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning(
+                "outbox %s attempt %d failed: %s", message.message_id, message.attempts + 1, error
+            )
+            await self.mark(message, error, give_up=isinstance(exc, SubscriptionGone))
+        else:
+            # An expanded event was marked in the transaction that wrote its messages (or by the
+            # worker that expanded it first); marking it again would only lose its note.
+            if message.kind != EVENT_KIND:
+                await self.mark(message, None)
 
     async def run_forever(self) -> None:
         log.info("outbox worker started")
@@ -175,6 +215,13 @@ class OutboxWorker:
                 attempted = 0
             if not attempted:
                 await asyncio.sleep(self.options.poll_seconds)
+
+
+async def expand_pending_events(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> int:
+    """Expand every due booking event into its emails and webhook calls, and deliver nothing."""
+    return await OutboxWorker(settings, sessionmaker).expand_events()
 
 
 def _show_logs() -> None:

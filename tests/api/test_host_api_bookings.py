@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app import clock
 from app.db.models import OutboxMessage
-from support import booking_body, demo_slot, next_weekday, with_session
+from app.notify.events import EVENT_KIND
+from support import booking_body, demo_slot, expand_outbox, next_weekday, with_session
 
 # The shared fixtures (API keys of the demo host and of a second host).
 demo_headers = host_api_support.demo_headers
@@ -53,8 +54,14 @@ def book_intro(client, headers, hour=10):
 
 
 def outbox_triggers(settings, uid):
+    """The emails and webhook calls queued for ``uid`` (the booking events expanded first)."""
+    expand_outbox(settings)
+
     async def work(session):
-        rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.booking_uid == uid))
+        query = select(OutboxMessage).where(
+            OutboxMessage.booking_uid == uid, OutboxMessage.kind != EVENT_KIND
+        )
+        rows = await session.scalars(query)
         return sorted((row.kind, row.payload["trigger"]) for row in rows)
 
     return with_session(settings.database_url, work)

@@ -1,6 +1,7 @@
 """After a booking: emailed links, their pages (GET shows, POST acts), the JSON routes, approval.
 
-The links are read out of the emails the booking service put in the outbox, as a guest would.
+The links are read out of the emails in the outbox, as a guest would: the booking service records an
+event there, which the worker (here ``expand_outbox``) turns into the emails.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from sqlalchemy import select
 from app import clock
 from app.db.models import Booking, OutboxMessage
 from app.notify.email import when
-from support import booking_body, demo_slot, next_weekday, with_session
+from app.notify.events import EVENT_KIND
+from support import booking_body, demo_slot, expand_outbox, next_weekday, with_session
 
 BASE = "/api/public/scheduling"
 LINK = re.compile(
@@ -30,8 +32,12 @@ def reset_clock():
 
 
 def outbox(settings) -> list[OutboxMessage]:
+    """The emails and webhook calls queued so far (the booking events expanded first)."""
+    expand_outbox(settings)
+
     async def work(session):
-        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        query = select(OutboxMessage).where(OutboxMessage.kind != EVENT_KIND)
+        return list(await session.scalars(query.order_by(OutboxMessage.id)))
 
     return with_session(settings.database_url, work)
 

@@ -1,10 +1,13 @@
-"""The durable outbox: emails over a real SMTP server with their .ics, retries and giving up,
-a worker process killed mid-delivery, and concurrent workers never sending a message twice."""
+"""The durable outbox: a booking records one event that the worker expands (once) into its emails
+and webhook calls; emails over a real SMTP server with their .ics, retries and giving up, a worker
+process killed mid-delivery, and concurrent workers never sending a message twice."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import json
 import os
 import re
 import signal
@@ -12,17 +15,19 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from icalendar import Calendar
 from litestar.testing import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import event, select
 
 from app import clock
-from app.db.models import OutboxMessage
+from app.db.models import Booking, OutboxMessage
 from app.db.session import create_engine, create_sessionmaker
 from app.main import create_app
+from app.notify.events import EVENT_KIND, expand_booking_event, record_booking_event
 from app.notify.webhooks import create_webhook
 from app.notify.worker import MAX_ATTEMPTS, OutboxWorker, WorkerOptions
 from app.settings import ROOT
@@ -45,9 +50,16 @@ def reset_clock():
     clock.set_offset(timedelta(0))
 
 
-def rows(settings) -> list[OutboxMessage]:
+def rows(settings, kind: str | None = None) -> list[OutboxMessage]:
+    """The outbox's emails and webhook calls (or its rows of ``kind``), oldest first."""
+
     async def work(session):
-        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if kind is None:
+            query = query.where(OutboxMessage.kind != EVENT_KIND)
+        else:
+            query = query.where(OutboxMessage.kind == kind)
+        return list(await session.scalars(query))
 
     return with_session(settings.database_url, work)
 
@@ -163,6 +175,7 @@ def test_killed_worker_restarted_delivers_everything_once_per_message_id(
     settings,
     smtp,
     receiver,
+    expand,
 ):
     """Kill -9 while a webhook is blocked in the receiver, restart, and count what arrived.
 
@@ -185,6 +198,7 @@ def test_killed_worker_restarted_delivers_everything_once_per_message_id(
         assert result.exit_code == 0, result.output
         for hour, email in ((9, "a@example.com"), (10, "b@example.com"), (11, "c@example.com")):
             book(client, hour, email)
+    assert expand(settings) == 3
     queued = rows(settings)
     assert len(queued) == 9
 
@@ -223,7 +237,10 @@ def test_killed_worker_restarted_delivers_everything_once_per_message_id(
 def test_concurrent_workers_never_send_one_message_twice(
     request, tmp_path, settings, receiver, backend
 ):
-    """Three workers drain one outbox at once (leases; on PostgreSQL also SKIP LOCKED)."""
+    """Three workers drain one outbox at once (leases; on PostgreSQL also SKIP LOCKED).
+
+    They start from the booking events alone, so they also expand them concurrently.
+    """
     if backend == "postgresql":
         settings = make_settings(tmp_path, database_url=request.getfixturevalue("pg_url"))
 
@@ -256,3 +273,241 @@ def test_concurrent_workers_never_send_one_message_twice(
     assert len(counts) == 7 and set(counts.values()) == {1}
     queued = rows(settings)
     assert len(queued) == 21 and all(r.delivered_at and r.attempts == 1 for r in queued)
+    events = rows(settings, EVENT_KIND)
+    assert len(events) == 7 and all(r.delivered_at and r.attempts == 1 for r in events)
+
+
+# Booking events: recorded by the booking, expanded into messages by the worker ----------------
+
+
+def test_a_booking_records_one_event_and_no_messages(client, settings):
+    """The booking's transaction writes one compact event row; the emails wait for the worker."""
+    before = clock.utcnow()
+    created = book(client)
+    assert rows(settings) == []
+    [recorded] = rows(settings, EVENT_KIND)
+    assert recorded.booking_uid == created["id"]
+    assert recorded.delivered_at is None and recorded.attempts == 0
+    at = datetime.fromisoformat(recorded.payload.pop("at"))
+    assert before <= at <= clock.utcnow()
+    assert recorded.payload == {
+        "trigger": "BOOKING_CREATED",
+        "previousUid": None,
+        "status": "Confirmed",
+        "version": 1,
+        "sequence": 0,
+        "cancellationReason": "",
+        "reschedulingReason": "",
+        "declineReason": "",
+    }
+
+    start, end = demo_slot(next_weekday(), 12)
+    moved = client.post(
+        f"{BASE}/bookings/{created['rescheduleToken']}/reschedule",
+        json={"startTime": start, "endTime": end, "reschedulingReason": "Clash"},
+    ).json()
+    [_, rescheduled] = rows(settings, EVENT_KIND)
+    assert rescheduled.booking_uid == moved["id"]
+    assert rescheduled.payload["trigger"] == "BOOKING_RESCHEDULED"
+    assert rescheduled.payload["previousUid"] == created["id"]
+    assert rescheduled.payload["sequence"] == 2  # the old booking was at 1 after its move
+    assert rescheduled.payload["reschedulingReason"] == "Clash"
+    assert rows(settings) == []
+
+
+def test_recording_an_event_runs_no_statement(client, settings):
+    """No query and no flush inside the booking's transaction: the row is written at the commit."""
+    created = book(client)
+
+    async def work(session):
+        booking = await session.scalar(select(Booking).where(Booking.uid == created["id"]))
+        statements: list[str] = []
+
+        def count(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            await record_booking_event(session, booking, "BOOKING_CANCELLED")
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert statements == []
+        assert [m.kind for m in session.new] == [EVENT_KIND]
+        with pytest.raises(ValueError):
+            await record_booking_event(session, booking, "BOOKING_EXPLODED")
+        await session.rollback()
+
+    with_session(settings.database_url, work)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_event_is_expanded_once_into_emails_and_subscribed_webhooks(
+    request, tmp_path, settings, backend, expand
+):
+    """Two expansions of one event at once (as after an expired lease): one wins, one writes
+    nothing; later runs find nothing to do."""
+    if backend == "postgresql":
+        settings = make_settings(tmp_path, database_url=request.getfixturevalue("pg_url"))
+
+    async def subscribe(session):
+        await create_webhook(session, "demo", "http://127.0.0.1:9/a", ["BOOKING_CREATED"], "s")
+        await create_webhook(session, "demo", "http://127.0.0.1:9/b", ["BOOKING_CANCELLED"], "s")
+        off = await create_webhook(session, "demo", "http://127.0.0.1:9/c", ["BOOKING_CREATED"])
+        off.active = False
+        await session.commit()
+
+    with_session(settings.database_url, subscribe)
+    with TestClient(app=create_app(settings)) as client:
+        created = book(client)
+    [queued] = rows(settings, EVENT_KIND)
+
+    async def expand_twice_at_once() -> list[bool]:
+        engines = [create_engine(settings.database_url) for _ in range(2)]
+        try:
+            return await asyncio.gather(
+                *(expand_booking_event(create_sessionmaker(e), settings, queued) for e in engines)
+            )
+        finally:
+            for engine in engines:
+                await engine.dispose()
+
+    assert sorted(asyncio.run(expand_twice_at_once())) == [False, True]
+    messages = rows(settings)
+    assert sorted(m.kind for m in messages) == ["email", "email", "webhook"]
+    assert {m.booking_uid for m in messages} == {created["id"]}
+    assert {m.payload["to"] for m in messages if m.kind == "email"} == {
+        "alex@example.com",
+        "demo@example.com",
+    }
+    [hook] = [m for m in messages if m.kind == "webhook"]
+    assert hook.payload["url"] == "http://127.0.0.1:9/a"
+    at = datetime.fromisoformat(queued.payload["at"])
+    assert json.loads(hook.payload["body"])["createdAt"] == at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert all(m.delivered_at is None and m.available_at <= clock.utcnow() for m in messages)
+    [expanded] = rows(settings, EVENT_KIND)
+    assert expanded.delivered_at is not None and expanded.attempts == 1
+    assert expanded.last_error == "" and expanded.locked_until is None
+
+    assert expand(settings) == 0
+    assert len(rows(settings)) == 3
+
+
+def test_a_booking_cancelled_before_the_worker_ran_is_announced_as_created_first(
+    settings, smtp, receiver, drain
+):
+    """The "created" messages describe the booking as it was created (links, invite, webhook
+    body), not as the worker finds it; the "cancelled" ones follow."""
+    mailbox, smtp_url = smtp
+    settings = dataclasses.replace(settings, smtp_url=smtp_url)
+
+    async def subscribe(session):
+        triggers = ["BOOKING_CREATED", "BOOKING_CANCELLED"]
+        await create_webhook(session, "demo", receiver.url, triggers, "s")
+
+    with_session(settings.database_url, subscribe)
+    with TestClient(app=create_app(settings)) as client:
+        created = book(client)
+        cancel = client.post(
+            f"{BASE}/bookings/{created['cancelToken']}/cancel",
+            json={"cancellationReason": "Changed my mind"},
+        )
+        assert cancel.status_code == 200, cancel.text
+        assert rows(settings) == [] and len(rows(settings, EVENT_KIND)) == 2
+
+        assert drain(settings) == 6
+        welcome, goodbye = mailbox.to("alex@example.com")
+        assert welcome["Subject"].startswith("Confirmed: 30 minute meeting")
+        method, calendar = invite_of(welcome)
+        [vevent] = calendar.walk("VEVENT")
+        assert method == "REQUEST" and str(vevent["STATUS"]) == "CONFIRMED"
+        assert int(vevent["SEQUENCE"]) == 0
+        assert vevent["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+        # Its links were made for the booking as created: the cancel link is the one the booking
+        # response gave, now spent.
+        html = welcome.get_body(("html",)).get_content()
+        assert f"/booking/{created['cancelToken']}/cancel" in html
+        assert client.post(f"/booking/{created['cancelToken']}/cancel", data={}).status_code == 409
+
+        assert goodbye["Subject"].startswith("Cancelled: 30 minute meeting")
+        method, calendar = invite_of(goodbye)
+        [vevent] = calendar.walk("VEVENT")
+        assert method == "CANCEL" and int(vevent["SEQUENCE"]) == 1
+        assert "/cancel" not in goodbye.get_body(("html",)).get_content()
+
+    first, second = (hook.json for hook in receiver.hooks)
+    assert first["triggerEvent"] == "BOOKING_CREATED"
+    assert first["payload"]["status"] == "Confirmed"
+    assert first["payload"]["cancellationReason"] is None
+    assert second["triggerEvent"] == "BOOKING_CANCELLED"
+    assert second["payload"]["status"] == "Cancelled"
+    assert second["payload"]["cancellationReason"] == "Changed my mind"
+    assert first["createdAt"] <= second["createdAt"]
+
+    async def stored(session):
+        booking = await session.scalar(select(Booking).where(Booking.uid == created["id"]))
+        return booking.status, booking.version, booking.sequence
+
+    # The snapshot was put on a detached copy: the booking itself was never written back.
+    assert with_session(settings.database_url, stored) == ("Cancelled", 2, 1)
+
+
+def test_an_event_whose_booking_is_gone_sends_nothing(client, settings, expand):
+    created = book(client)
+
+    async def delete(session):
+        await session.execute(sql_delete(Booking).where(Booking.uid == created["id"]))
+        await session.commit()
+
+    with_session(settings.database_url, delete)
+    assert expand(settings) == 1
+    [gone] = rows(settings, EVENT_KIND)
+    assert gone.delivered_at is not None and "no longer exists" in gone.last_error
+    assert rows(settings) == []
+
+
+def test_a_failed_expansion_is_retried_with_backoff(client, settings, expand):
+    book(client)
+    keyless = dataclasses.replace(settings, secret_keys=())  # links cannot be signed
+    assert expand(keyless) == 1
+    [failed] = rows(settings, EVENT_KIND)
+    assert failed.delivered_at is None and failed.attempts == 1
+    assert "SECRET_KEYS" in failed.last_error and failed.locked_until is None
+    assert rows(settings) == []
+    assert expand(settings) == 0  # waiting for the backoff
+    clock.set_offset(timedelta(seconds=11))
+    assert expand(settings) == 1
+    [expanded] = rows(settings, EVENT_KIND)
+    assert expanded.delivered_at is not None and expanded.attempts == 2
+    assert len(rows(settings)) == 2
+
+
+def test_the_worker_sends_what_it_expanded_without_waiting_for_the_next_poll(client, settings):
+    """After a turn that expanded an event, the worker polls again at once: the new emails are due
+    immediately, so they go out long before the next poll (60 s here)."""
+    book(client)
+
+    async def run() -> float:
+        engine = create_engine(settings.database_url)
+        sessionmaker = create_sessionmaker(engine)
+        worker = OutboxWorker(settings, sessionmaker, WorkerOptions(poll_seconds=60))
+
+        async def all_sent() -> bool:
+            async with sessionmaker() as session:
+                found = list(await session.scalars(select(OutboxMessage)))
+            return len(found) == 3 and all(m.delivered_at for m in found)
+
+        task = asyncio.create_task(worker.run_forever())
+        started = time.monotonic()
+        try:
+            while not await all_sent():
+                assert time.monotonic() - started < 20, "the emails were not sent"
+                await asyncio.sleep(0.05)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await engine.dispose()
+        return time.monotonic() - started
+
+    assert asyncio.run(run()) < 20

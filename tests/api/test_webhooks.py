@@ -14,7 +14,7 @@ from app import clock
 from app.cli import main as cli
 from app.db.models import OutboxMessage
 from app.notify.webhooks import sign, verify
-from support import booking_body, demo_slot, next_weekday, with_session
+from support import booking_body, demo_slot, expand_outbox, next_weekday, with_session
 
 pytest_plugins = ("receivers",)
 BASE = "/api/public/scheduling"
@@ -37,6 +37,9 @@ def create_webhook(settings, url: str, triggers: str, secret: str = SECRET) -> s
 
 
 def webhook_rows(settings) -> list[OutboxMessage]:
+    """The webhook calls queued so far (the booking events expanded first)."""
+    expand_outbox(settings)
+
     async def work(session):
         query = select(OutboxMessage).where(OutboxMessage.kind == "webhook")
         return list(await session.scalars(query.order_by(OutboxMessage.id)))
@@ -145,6 +148,7 @@ def test_a_call_queued_for_a_switched_off_subscription_is_dropped(
 
     create_webhook(settings, receiver.url, "BOOKING_CREATED")
     book(client)
+    expand_outbox(settings)  # the call is queued while the subscription is on
 
     async def switch_off(session):
         await session.execute(update(Webhook).values(active=False))
