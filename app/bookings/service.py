@@ -32,6 +32,7 @@ from app.db.models import (
     Booking,
     EventType,
     Host,
+    public_id,
 )
 from app.db.session import begin_write, lock_host
 from app.notify import record_booking_event
@@ -196,6 +197,13 @@ async def book(
     )
     held = held_range(slot, slot_rules(event_type))
     booking = Booking(
+        # Set here, not left to column defaults: the event below snapshots them before the flush.
+        uid=public_id("bkg"),
+        version=1,
+        sequence=0,
+        cancellation_reason="",
+        rescheduling_reason="",
+        decline_reason="",
         host_id=host.id,
         event_type_id=event_type.id,
         start=slot.start,
@@ -223,13 +231,15 @@ async def book(
         booking.rescheduling_reason = replaces.rescheduling_reason
         booking.sequence = replaces.sequence + 1
     session.add(booking)
-    await _flush_or_slot_taken(session)
+    # The event is recorded before the flush, so the booking and its outbox row go to the
+    # database in one flush.
     if replaces is not None:
         replaces.rescheduled_to_uid = booking.uid
         await record_booking_event(session, booking, "BOOKING_RESCHEDULED", previous=replaces)
     else:
         trigger = "BOOKING_REQUESTED" if booking.status == PENDING else "BOOKING_CREATED"
         await record_booking_event(session, booking, trigger)
+    await _flush_or_slot_taken(session)
     await session.commit()
     return booking
 
@@ -248,10 +258,6 @@ async def check_slot(
         )
     availability = await load_availability(session, event_type, event_type.host.timezone)
     rules = slot_rules(event_type)
-    if not is_free_slot(slot, availability, rules, now):
-        raise InvalidInput(
-            "startTime is not one of this event type's available times.", "startTime"
-        )
     # Without a daily cap, only bookings overlapping the range this slot would hold can refuse
     # it: fetch just those, not the days around it (a busy host has hundreds there).
     held = held_range(slot, rules)
@@ -259,8 +265,11 @@ async def check_slot(
     busy, starts = await load_held(
         session, event_type, held.start, held.end, exclude_booking_id, margin=margin
     )
-    if not is_free_slot(slot, availability, rules, now, busy, starts):
-        raise SlotUnavailable()
+    if is_free_slot(slot, availability, rules, now, busy, starts):
+        return
+    if is_free_slot(slot, availability, rules, now):
+        raise SlotUnavailable()  # a slot of the event type, but someone holds it
+    raise InvalidInput("startTime is not one of this event type's available times.", "startTime")
 
 
 async def _flush_or_slot_taken(session: AsyncSession) -> None:
