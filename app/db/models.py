@@ -1,4 +1,4 @@
-"""The tables. Times are UTC instants (``DateTimeUTC``); wall-clock hours are minutes after midnight.
+"""The tables. Times are UTC instants (``UTCDateTime``); wall-clock hours are minutes after midnight.
 
 A booking stores the range it *holds* (``held_start``/``held_end``: its meeting time widened by the
 event type's buffers) so that the database itself can refuse two held bookings whose ranges overlap:
@@ -11,7 +11,6 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -28,6 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.clock import utcnow
+from app.db.types import UTCDateTime
 
 CONFIRMED = "Confirmed"
 PENDING = "PendingApproval"
@@ -56,7 +56,7 @@ Json = JSON().with_variant(JSONB(), "postgresql")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: DateTimeUTC, dict[str, Any]: Json, list[Any]: Json}
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: Json, list[Any]: Json}
 
 
 class Host(Base):
