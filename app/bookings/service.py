@@ -37,6 +37,7 @@ from app.db.models import (
 from app.db.session import begin_write, lock_host
 from app.notify import record_booking_event
 from app.scheduling import (
+    Availability,
     Interval,
     free_slots,
     group_by_date,
@@ -170,13 +171,14 @@ async def create_booking(
 
     ``settings`` (the signing keys) is needed when the host has the CAPTCHA switched on.
     """
-    await begin_write(session)
     event_type = await find_event_type(session, host_slug, event_slug)
     booking_input = check_booking(dict(data), event_type.questions, event_type.phone_mode)
+    availability = await load_availability(session, event_type, event_type.host.timezone)
+    await begin_write(session)
     await check_captcha(session, event_type.host, data.get("captchaToken"), settings)
     if metadata:
         booking_input.metadata.update(metadata)
-    return await book(session, event_type, booking_input, now=now)
+    return await book(session, event_type, booking_input, now=now, availability=availability)
 
 
 async def book(
@@ -186,15 +188,21 @@ async def book(
     *,
     now: datetime | None = None,
     replaces: Booking | None = None,
+    availability: Availability | None = None,
 ) -> Booking:
-    """Hold the slot for a new booking and commit. Call inside ``begin_write``."""
+    """Hold the slot for a new booking and commit. Call inside ``begin_write``.
+
+    Writers queue for the write lock one at a time, so whatever can be read before it is read
+    before it: callers may pass the host's ``availability`` read earlier (hours a host edits at
+    that very moment apply to the next booking). The held ranges, which decide whether two
+    guests get one slot, are read under the lock, and the database refuses an overlap anyway.
+    """
     now = now or clock.utcnow()
     host = event_type.host
     await lock_host(session, host.id)
     slot = Interval(booking_input.start, booking_input.end)
-    await check_slot(
-        session, event_type, slot, now, exclude_booking_id=replaces.id if replaces else None
-    )
+    exclude = replaces.id if replaces else None
+    await check_slot(session, event_type, slot, now, exclude, availability)
     held = held_range(slot, slot_rules(event_type))
     booking = Booking(
         # Set here, not left to column defaults: the event below snapshots them before the flush.
@@ -250,13 +258,15 @@ async def check_slot(
     slot: Interval,
     now: datetime,
     exclude_booking_id: int | None = None,
+    availability: Availability | None = None,
 ) -> None:
     """Raise unless ``slot`` is one of the event type's free slots right now."""
     if slot.end - slot.start != timedelta(minutes=event_type.duration_minutes):
         raise InvalidInput(
             f"endTime must be startTime plus {event_type.duration_minutes} minutes.", "endTime"
         )
-    availability = await load_availability(session, event_type, event_type.host.timezone)
+    if availability is None:
+        availability = await load_availability(session, event_type, event_type.host.timezone)
     rules = slot_rules(event_type)
     # Without a daily cap, only bookings overlapping the range this slot would hold can refuse
     # it: fetch just those, not the days around it (a busy host has hundreds there).

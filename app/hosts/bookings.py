@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app import clock
+from app.bookings.availability import load_availability
 from app.bookings.errors import InvalidInput
 from app.bookings.service import book
 from app.bookings.validation import (
@@ -184,8 +185,10 @@ def check_new_booking(request: NewBooking, event_type: EventType) -> BookingInpu
 
 
 async def create_api_booking(session: AsyncSession, host: Host, request: NewBooking) -> Booking:
-    await begin_write(session)
     event_type = await find_own_event_type(
         session, host, request.event_type_id, request.event_type_slug, request.username
     )
-    return await book(session, event_type, check_new_booking(request, event_type))
+    booking_input = check_new_booking(request, event_type)
+    availability = await load_availability(session, event_type, host.timezone)
+    await begin_write(session)  # reads first: see book()
+    return await book(session, event_type, booking_input, availability=availability)
