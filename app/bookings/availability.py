@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Executable, Integer, Row, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
@@ -61,6 +63,14 @@ _HELD_AND_STARTS = select(
 ).where(*_HELD_WHERE)
 
 
+async def _rows(
+    session: AsyncSession, statement: Executable, params: dict[str, Any]
+) -> Sequence[Row[Any]]:
+    """Plain rows, run on the session's connection: these statements load no ORM objects, and
+    the session's own ``execute`` would spend more Python on each than SQLite takes to answer."""
+    return (await (await session.connection()).execute(statement, params)).all()
+
+
 async def load_availability(
     session: AsyncSession, event_type: EventType, host_timezone: str
 ) -> Availability:
@@ -70,11 +80,11 @@ async def load_availability(
     with their collections cost more than the query.
     """
     which = {"schedule_id": event_type.schedule_id, "host_id": event_type.host_id}
-    weekly_rows = (await session.execute(_WEEKLY_HOURS, which)).all()
+    weekly_rows = await _rows(session, _WEEKLY_HOURS, which)
     if not weekly_rows:
         return Availability(timezone=host_timezone, weekly=())
     by_day: dict = {}
-    for day, start_minute, end_minute in (await session.execute(_OVERRIDES, which)).all():
+    for day, start_minute, end_minute in await _rows(session, _OVERRIDES, which):
         spans = by_day.setdefault(day, [])
         if start_minute is not None and end_minute is not None:
             spans.append((start_minute, end_minute))
@@ -122,13 +132,13 @@ async def load_held(
         "exclude_id": exclude_booking_id or 0,  # ids start at 1
     }
     if event_type.max_per_day is None:
-        rows = (await session.execute(_HELD, params)).all()
+        rows = await _rows(session, _HELD, params)
         return [Interval(held_start, held_end) for held_start, held_end in rows], []
     busy: list[Interval] = []
     starts: list[datetime] = []
-    for held_start, held_end, start_, event_type_id in (
-        await session.execute(_HELD_AND_STARTS, params)
-    ).all():
+    for held_start, held_end, start_, event_type_id in await _rows(
+        session, _HELD_AND_STARTS, params
+    ):
         busy.append(Interval(held_start, held_end))
         if event_type_id == event_type.id:
             starts.append(start_)

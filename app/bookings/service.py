@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, make_transient_to_detached, selectinload
 
 from app import clock
 from app.bookings.availability import MARGIN, load_availability, load_held, slot_rules
@@ -238,16 +238,13 @@ async def book(
         booking.rescheduled_from_uid = replaces.uid
         booking.rescheduling_reason = replaces.rescheduling_reason
         booking.sequence = replaces.sequence + 1
-    session.add(booking)
-    # The event is recorded before the flush, so the booking and its outbox row go to the
-    # database in one flush.
     if replaces is not None:
         replaces.rescheduled_to_uid = booking.uid
         await record_booking_event(session, booking, "BOOKING_RESCHEDULED", previous=replaces)
     else:
         trigger = "BOOKING_REQUESTED" if booking.status == PENDING else "BOOKING_CREATED"
         await record_booking_event(session, booking, trigger)
-    await _flush_or_slot_taken(session)
+    await _insert_or_slot_taken(session, booking)
     await session.commit()
     return booking
 
@@ -282,14 +279,36 @@ async def check_slot(
     raise InvalidInput("startTime is not one of this event type's available times.", "startTime")
 
 
-async def _flush_or_slot_taken(session: AsyncSession) -> None:
+# (attribute, column) of every booking column but the id, and the INSERT that writes them.
+_BOOKING_FIELDS = [
+    (prop.key, prop.columns[0].key) for prop in inspect(Booking).column_attrs if prop.key != "id"
+]
+_BOOKINGS = cast(Table, Booking.__table__)
+_INSERT_BOOKING = insert(_BOOKINGS).returning(_BOOKINGS.c.id)
+
+
+async def _insert_or_slot_taken(session: AsyncSession, booking: Booking) -> None:
+    """INSERT the new booking in one Core statement, then hand it to the session as persistent.
+
+    The unit of work would issue the same INSERT, but deciding so cost more Python than the rest
+    of the booking's database work; every column is given, so no default is left to load back.
+    The database's overlap guard turns a lost race into ``SlotUnavailable``.
+    """
+    values = {}
+    for attribute, column in _BOOKING_FIELDS:
+        value = getattr(booking, attribute)
+        setattr(booking, attribute, value)  # unset ones (None) become loaded, not expired
+        values[column] = value
     try:
-        await session.flush()
+        connection = await session.connection()
+        booking.id = (await connection.execute(_INSERT_BOOKING, values)).scalar_one()
     except IntegrityError as exc:
         await session.rollback()
         if any(marker in str(exc.orig) for marker in OVERLAP_MARKERS):
             raise SlotUnavailable() from None
         raise
+    make_transient_to_detached(booking)
+    session.add(booking)
 
 
 # Changing --------------------------------------------------------------------------------------
