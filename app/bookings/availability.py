@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, Integer, Row, bindparam, func, select
+from sqlalchemy import Executable, Integer, Row, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
@@ -36,6 +36,8 @@ _OWN_OR_DEFAULT_SCHEDULE = func.coalesce(
 _WEEKLY_HOURS = (
     select(
         Schedule.timezone,
+        # Most schedules have no date overrides: this saves asking for them.
+        exists().where(ScheduleOverride.schedule_id == Schedule.id).label("has_overrides"),
         ScheduleInterval.weekday,
         ScheduleInterval.start_minute,
         ScheduleInterval.end_minute,
@@ -83,16 +85,19 @@ async def load_availability(
     weekly_rows = await _rows(session, _WEEKLY_HOURS, which)
     if not weekly_rows:
         return Availability(timezone=host_timezone, weekly=())
+    timezone, has_overrides = weekly_rows[0][:2]
     by_day: dict = {}
-    for day, start_minute, end_minute in await _rows(session, _OVERRIDES, which):
+    for day, start_minute, end_minute in (
+        await _rows(session, _OVERRIDES, which) if has_overrides else ()
+    ):
         spans = by_day.setdefault(day, [])
         if start_minute is not None and end_minute is not None:
             spans.append((start_minute, end_minute))
     return Availability(
-        timezone=weekly_rows[0][0],
+        timezone=timezone,
         weekly=tuple(
             WeeklyRule(weekday, start, end)
-            for _, weekday, start, end in weekly_rows
+            for _, _, weekday, start, end in weekly_rows
             if weekday is not None
         ),
         overrides=tuple(DateOverride(day, tuple(spans)) for day, spans in sorted(by_day.items())),

@@ -136,3 +136,20 @@ def test_another_hosts_schedule_is_404(client, demo_headers, other_headers):
     assert client.get(url, headers=other_headers).status_code == 404
     assert client.patch(url, json={"name": "Mine"}, headers=other_headers).status_code == 404
     assert client.delete(url, headers=other_headers).status_code == 404
+
+
+def test_an_override_with_hours_replaces_that_day_only(client, demo_headers):
+    day = next_weekday()
+    following = next_weekday(days_ahead=1, today=day)
+    default = client.get("/v2/schedules/default", headers=demo_headers).json()["data"]
+    late = {"date": day.isoformat(), "startTime": "18:00", "endTime": "19:00"}
+    client.patch(f"/v2/schedules/{default['id']}", json={"overrides": [late]}, headers=demo_headers)
+    params = {
+        "start": day.isoformat(),
+        "end": following.isoformat(),
+        "eventTypeSlug": "30min",
+        "timeZone": "Europe/Berlin",
+    }
+    slots = client.get("/v2/slots", params=params, headers=demo_headers).json()["data"]
+    assert [s["start"][11:16] for s in slots[day.isoformat()]] == ["18:00", "18:30"]
+    assert len(slots[following.isoformat()]) == 16  # 09:00-17:00 as every weekday
