@@ -248,7 +248,9 @@ def report(
     lines += ["Written by `make bench` (`python -m bench.run`), which prints it too.", ""]
     lines += ["| Machine | |", "|---|---|", *(f"| {k} | {v} |" for k, v in about), ""]
     lines += [
-        f"Load: wrk against one uvicorn worker (access log off, booking rate limit lifted). "
+        f"Load: wrk against one uvicorn worker (access log off, booking rate limit lifted, "
+        f"outbox worker off: bookings only record their event, which a `booking worker` "
+        f"process renders and sends). "
         f"Latency: 1 connection for {wrk.LATENCY_S} s, so p50/p99 are a request's own time. "
         f"Throughput: {wrk.CONNECTIONS} connections for {wrk.DURATION_S} s (wrk is closed-loop: "
         f"its p99 there includes queueing behind the other connections). Each path is warmed "

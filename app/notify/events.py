@@ -104,8 +104,9 @@ async def record_booking_event(
     """Queue one ``booking_event`` row for ``trigger``; the worker turns it into the messages.
 
     ``previous`` is the booking a reschedule replaces; ``booking`` is then the new one. Call it
-    inside the change's transaction, once ``booking`` has its uid (it is flushed). It runs no query
-    and does not flush (see the module docstring for why): the row is written at the commit.
+    inside the change's transaction, once ``booking`` has its uid and state (a new booking has them
+    set up front and is inserted after this call). It runs no query and does not flush (see the
+    module docstring for why): the row is written at the commit.
     """
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger}")
