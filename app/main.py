@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
@@ -37,16 +36,6 @@ from app.web.links import BookingLinksController, LinkPagesController
 from app.web.public_api import PublicSchedulingController
 from app.web.security import security_headers
 from app.web.widget import WidgetController, brand_stylesheet
-
-
-def freeze_startup_objects() -> None:
-    """Exempt everything built at start-up from the cyclic garbage collector's full passes.
-
-    The imported libraries and the app leave ~170,000 long-lived objects; each full collection
-    walked them all (over 100 ms on a small machine), a pause some request then waits out.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 async def is_rate_limited(request: Request[Any, Any, Any]) -> bool:
@@ -119,7 +108,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers={Exception: handle_exception},
         request_max_body_size=64 * 1024,
-        on_startup=[freeze_startup_objects],
         lifespan=[worker_lifespan(settings, engine)],
         debug=settings.debug,
     )
