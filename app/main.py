@@ -23,7 +23,6 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
 from app.db.session import create_engine
-from app.notify.events import session_info
 from app.notify.worker import worker_lifespan
 from app.settings import ROOT, Settings
 from app.web.captcha import captcha_challenge
@@ -51,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = create_engine(settings.database_url)
     db = SQLAlchemyAsyncConfig(
         engine_instance=engine,
-        session_config=AsyncSessionConfig(expire_on_commit=False, info=session_info(settings)),
+        session_config=AsyncSessionConfig(expire_on_commit=False),
         session_dependency_key="db_session",
         set_default_exception_handler=False,
         # Our models keep their own updated_at (onupdate, on our clock) and hold no FileObjects;

@@ -66,24 +66,6 @@ SNAPSHOT = {
     "reschedulingReason": "rescheduling_reason",
     "declineReason": "decline_reason",
 }
-SETTINGS_KEY = "settings"
-
-
-def session_info(settings: Settings) -> dict[str, Settings]:
-    """What a sessionmaker's ``info`` holds so that code given only a session finds the settings.
-
-    The events no longer need it (the worker signs the links with its own settings).
-    """
-    return {SETTINGS_KEY: settings}
-
-
-def settings_of(session: AsyncSession) -> Settings:
-    """The settings the session was made with (see ``session_info``), else the environment's."""
-    settings = session.info.get(SETTINGS_KEY)
-    if isinstance(settings, Settings):
-        return settings
-    log.warning("session without settings: using the environment's")
-    return Settings.from_env()
 
 
 async def first_uid(session: AsyncSession, booking: Booking) -> str:
