@@ -184,7 +184,8 @@ class EventType(Base):
 class Booking(Base):
     __tablename__ = "bookings"
     __table_args__ = (
-        Index("ix_bookings_host_held", "host_id", "held_start", "held_end"),
+        # By end: overlap checks then never walk a host's past (see migration 0002).
+        Index("ix_bookings_host_held_end", "host_id", "held_end", "held_start"),
         Index("ix_bookings_event_start", "event_type_id", "start"),
         Index("ix_bookings_email", "invitee_email"),
     )

@@ -13,10 +13,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+import sqlalchemy
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.bookings.availability import _HELD
 from app.bookings.service import OVERLAP_MARKERS
 from app.db.models import CANCELLED, CONFIRMED, DECLINED, PENDING, Booking, EventType, Host
 from app.db.session import begin_write, create_engine, create_sessionmaker
@@ -251,3 +253,27 @@ async def test_sqlite_writers_of_one_process_take_turns(sqlite_path, sqlite_sess
     await first.rollback()
     await asyncio.wait_for(begin_write(second), 5)
     await second.commit()
+
+
+def test_overlap_checks_never_walk_a_hosts_past(tmp_path):
+    """SQLite answers both overlap checks from (host_id, held_end): only bookings ending after the
+    new one starts are read, however long the host's history (migration 0002)."""
+    url = make_settings(tmp_path).database_url
+    prepare_database(url)
+    engine = sqlalchemy.create_engine(url.replace("+aiosqlite", ""))
+    sent: list[tuple[str, tuple]] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: sent.append((a[2], a[3])))
+    with engine.connect() as connection:
+        start = datetime(2030, 1, 7, 9, tzinfo=UTC)
+        window = {"host_id": 1, "start": start, "end": start + timedelta(hours=1), "exclude_id": 0}
+        connection.execute(_HELD, window)
+        trigger = (
+            "SELECT 1 FROM bookings AS b WHERE b.host_id = 1 AND b.id IS NOT 7"
+            " AND b.status IN ('Confirmed', 'PendingApproval')"
+            " AND b.held_start < '2030-01-07 10:00' AND '2030-01-07 09:00' < b.held_end"
+        )
+        for query, args in (sent[-1], (trigger, ())):
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}", args).all()
+            plan = " ".join(row[3] for row in rows)
+            assert "USING INDEX ix_bookings_host_held_end (host_id=? AND held_end>?)" in plan, plan
+    engine.dispose()
