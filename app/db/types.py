@@ -24,9 +24,9 @@ class UTCDateTime(DateTimeUTC):
     def result_processor(
         self, dialect: Dialect, coltype: Any
     ) -> Callable[[Any], datetime | None] | None:
-        if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
         fallback = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite":
+            return fallback
 
         def process(value: Any) -> datetime | None:
             if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":

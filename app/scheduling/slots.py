@@ -102,10 +102,7 @@ def free_slots(
         return []
 
     taken = _BusyIndex(busy)
-    booked_on = Counter(
-        local_date(_utc(s, "booked start"), tz)
-        for s in (booked_starts if rules.max_per_day is not None else ())
-    )
+    booked_on = Counter(local_date(_utc(s, "booked start"), tz) for s in booked_starts)
     slots: list[Interval] = []
     # The date an instant falls on and the date whose hours produced it can differ when a clock
     # goes back across midnight, so look one date further each way.
