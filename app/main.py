@@ -22,6 +22,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
+from app import i18n
 from app.db.session import create_engine
 from app.notify.worker import worker_lifespan
 from app.settings import ROOT, Settings
@@ -43,6 +44,12 @@ async def is_rate_limited(request: Request[Any, Any, Any]) -> bool:
     Async on purpose: Litestar runs a plain function here in a worker thread, on every request.
     """
     return bool(request.route_handler.opt.get("rate_limited"))
+
+
+def _configure_jinja(jinja: JinjaTemplateEngine, settings: Settings) -> None:
+    # Checking every template file's mtime on every render only helps while editing them.
+    jinja.engine.auto_reload = settings.debug
+    i18n.install(jinja.engine)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -87,8 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=TemplateConfig(
             directory=ROOT / "templates",
             engine=JinjaTemplateEngine,
-            # Checking every template file's mtime on every render only helps while editing them.
-            engine_callback=lambda jinja: setattr(jinja.engine, "auto_reload", settings.debug),
+            engine_callback=lambda jinja: _configure_jinja(jinja, settings),
         ),
         before_send=[security_headers],
         middleware=[rate_limit.middleware],

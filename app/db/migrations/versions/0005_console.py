@@ -1,0 +1,24 @@
+"""Reserved for issue 11 (host console): its schema changes go here.
+
+Revisions 0003-0007 were laid out as one chain up front, so that the issues worked on side by side
+each own one file and the chain stays linear; a revision still empty at the end is removed.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-01 11:30:00
+"""
+
+from __future__ import annotations
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
