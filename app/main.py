@@ -25,7 +25,7 @@ from litestar.template.config import TemplateConfig
 from app import i18n
 from app.db.session import create_engine
 from app.notify.worker import worker_lifespan
-from app.settings import ROOT, Settings
+from app.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 from app.web.captcha import captcha_challenge
 from app.web.client_ip import client_ip_resolver
 from app.web.embed import embed_js
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         identifier_for_request=client_ip_resolver(settings.trusted_proxies),
         store="rate_limit",
     )
-    static_files = create_static_files_router(path="/static", directories=[ROOT / "static"])
+    static_files = create_static_files_router(path="/static", directories=[STATIC_DIR])
     app = Litestar(
         route_handlers=[
             PublicSchedulingController,
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         plugins=[SQLAlchemyPlugin(config=db), HTMXPlugin()],
         template_config=TemplateConfig(
-            directory=ROOT / "templates",
+            directory=TEMPLATES_DIR,
             engine=JinjaTemplateEngine,
             engine_callback=lambda jinja: _configure_jinja(jinja, settings),
         ),

@@ -11,7 +11,14 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+# templates/, static/ and embed/ sit at the top of a source checkout; an installed wheel carries
+# them inside the package, in app/_assets/ (setup.py's build step). Every path to them starts here.
+ROOT = PACKAGE_DIR / "_assets" if (PACKAGE_DIR / "_assets").is_dir() else PACKAGE_DIR.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+EMBED_DIR = ROOT / "embed"
+LOG_FORMATS = ("text", "json")
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -32,22 +39,34 @@ def _dev_secret(var_dir: Path) -> str:
     return key
 
 
+def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str:
+    """The value (lower case) if it is one of ``choices``, the first choice if unset."""
+    if not value:
+        return choices[0]
+    if value.strip().lower() not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value.strip().lower()
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
-    var_dir: Path = ROOT / "var"
+    var_dir: Path = field(default_factory=lambda: Path.cwd() / "var")
     database_url: str = ""
     redis_url: str = ""
     smtp_url: str = ""
     mail_from: str = "Booking <no-reply@localhost>"
     public_url: str = "http://127.0.0.1:8000"
     secret_keys: tuple[str, ...] = field(default_factory=tuple)
+    # True when SECRET_KEYS was unset and the key came from var/secret_key (development only).
+    secret_key_generated: bool = False
     demo: bool = False
     book_rate_limit: str = "15/minute"
     trusted_proxies: tuple[str, ...] = ()
     run_worker: bool = True
     debug: bool = False
+    log_format: str = "text"
 
     @property
     def is_sqlite(self) -> bool:
@@ -62,12 +81,14 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        var_dir = Path(env.get("VAR_DIR") or ROOT / "var")
+        # var/ of the directory the command runs in, unless VAR_DIR says where (never the package).
+        var_dir = Path(env.get("VAR_DIR") or "var").absolute()
         host = env.get("HOST") or "127.0.0.1"
         port = int(env.get("PORT") or 8000)
         database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'booking.db'}"
         keys = tuple(k.strip() for k in (env.get("SECRET_KEYS") or "").split(",") if k.strip())
-        if not keys:
+        generated = not keys
+        if generated:
             keys = (_dev_secret(var_dir),)
         proxies = tuple(
             p.strip() for p in (env.get("TRUSTED_PROXIES") or "").split(",") if p.strip()
@@ -82,9 +103,11 @@ class Settings:
             mail_from=env.get("MAIL_FROM") or cls.mail_from,
             public_url=(env.get("PUBLIC_URL") or f"http://{host}:{port}").rstrip("/"),
             secret_keys=keys,
+            secret_key_generated=generated,
             demo=_bool(env.get("DEMO"), False),
             book_rate_limit=env.get("BOOK_RATE_LIMIT") or "15/minute",
             trusted_proxies=proxies,
             run_worker=_bool(env.get("RUN_WORKER"), True),
             debug=_bool(env.get("DEBUG"), False),
+            log_format=_choice("LOG_FORMAT", env.get("LOG_FORMAT"), LOG_FORMATS),
         )
