@@ -27,9 +27,10 @@ from app.db.session import create_engine
 from app.notify.worker import worker_lifespan
 from app.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 from app.web.captcha import captcha_challenge
-from app.web.client_ip import client_ip_resolver
+from app.web.client_ip import client_ip, forwarded_headers
 from app.web.embed import embed_js
 from app.web.errors import handle_exception
+from app.web.health import healthz, readyz
 from app.web.host_api import COMPONENTS as HOST_API_COMPONENTS
 from app.web.host_api import host_api_router
 from app.web.links import BookingLinksController, LinkPagesController
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     rate_limit = RateLimitConfig(
         rate_limit=settings.rate_limit,  # type: ignore[arg-type]
         check_throttle_handler=is_rate_limited,
-        identifier_for_request=client_ip_resolver(settings.trusted_proxies),
+        identifier_for_request=client_ip,
         store="rate_limit",
     )
     static_files = create_static_files_router(path="/static", directories=[STATIC_DIR])
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LinkPagesController,
             host_api_router(),
             captcha_challenge,
+            healthz,
+            readyz,
             embed_js,
             WidgetController,
             brand_stylesheet,
@@ -97,7 +100,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             engine_callback=lambda jinja: _configure_jinja(jinja, settings),
         ),
         before_send=[security_headers],
-        middleware=[rate_limit.middleware],
+        # Outermost first: the client address is resolved before the rate limiter keys on it.
+        middleware=[forwarded_headers(settings.trusted_proxies), rate_limit.middleware],
         stores={"rate_limit": rate_limit_store},
         cors_config=CORSConfig(
             allow_origins=["*"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from ipaddress import ip_network
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -37,6 +38,19 @@ def _dev_secret(var_dir: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def _networks(name: str, value: str | None) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks; ValueError names an entry that is neither."""
+    entries = tuple(p.strip() for p in (value or "").split(",") if p.strip())
+    for entry in entries:
+        try:
+            ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"{name}: {entry!r} is not an IP address or network (such as 10.0.0.0/8)"
+            ) from None
+    return entries
 
 
 def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str:
@@ -72,6 +86,20 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    def insecure_reason(self) -> str | None:
+        """Why these settings must not serve the public, or None.
+
+        A key generated into var/ is fine on a laptop; behind an https ``PUBLIC_URL`` it means a
+        real deployment whose links would be signed with a key nobody chose, kept next to the
+        data and lost with the machine (and a second server would not share it).
+        """
+        if self.public_url.startswith("https://") and self.secret_key_generated:
+            return (
+                "PUBLIC_URL is https but SECRET_KEYS is not set: a real deployment must set "
+                "SECRET_KEYS (make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return None
+
     @property
     def rate_limit(self) -> tuple[str, int]:
         """``BOOK_RATE_LIMIT`` as Litestar wants it: ("minute", 15)."""
@@ -90,9 +118,7 @@ class Settings:
         generated = not keys
         if generated:
             keys = (_dev_secret(var_dir),)
-        proxies = tuple(
-            p.strip() for p in (env.get("TRUSTED_PROXIES") or "").split(",") if p.strip()
-        )
+        proxies = _networks("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES"))
         return cls(
             host=host,
             port=port,

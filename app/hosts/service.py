@@ -18,7 +18,10 @@ from app.db.session import begin_write
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # Path segments the public API and the pages use for themselves.
-RESERVED_SLUGS = {"api", "static", "schema", "embed.js", "v2", "bookings", "booking", "health"}
+RESERVED_SLUGS = {
+    *("api", "static", "schema", "embed.js", "v2", "bookings", "booking"),
+    *("health", "healthz", "readyz"),
+}
 KEY_PREFIX = "bk_"
 LAST_USED_PRECISION = timedelta(minutes=5)
 
