@@ -1,0 +1,231 @@
+"""``booking serve`` as a process manager runs it: refuses to start on a bad footing with one line,
+drains on SIGTERM without losing a booking and exits 0, and says whether it is ready."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import signal
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from app.cli import main
+from app.db.migrate import upgrade
+from app.db.models import Booking, OutboxMessage
+from app.main import create_app
+from app.notify.events import EVENT_KIND
+from app.settings import Settings
+from serving import TcpGate, booking_env, booking_serve
+from support import booking_body, demo_slot, make_settings, next_weekday, with_session
+
+pytestmark = pytest.mark.xdist_group("servers")
+
+BOOK = "/api/public/scheduling/demo/30min/book"
+CLOSED_PORT_URL = "postgresql+asyncpg://booking:s3cret@127.0.0.1:9/booking"  # discard: refused
+
+
+def serve_once(settings: Settings, **env: str):  # type: ignore[no-untyped-def]
+    """``booking serve`` in-process: fine for the refusals, which happen before uvicorn starts."""
+    return CliRunner().invoke(main, ["serve"], env=booking_env(settings, **env))
+
+
+def refused(result) -> str:  # type: ignore[no-untyped-def]
+    """The one line ``booking serve`` printed before exiting 1."""
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("booking: not starting: ")
+    return lines[0]
+
+
+# Refusing to start ------------------------------------------------------------------------------
+
+
+def test_refuses_a_sqlite_file_that_does_not_exist(tmp_path: Path):
+    settings = make_settings(tmp_path)
+    line = refused(serve_once(settings))
+    assert "does not exist: run `booking migrate`" in line
+    assert not (tmp_path / "test.db").exists()  # and did not create an empty one
+
+
+def test_refuses_a_database_behind_this_release(tmp_path: Path):
+    settings = make_settings(tmp_path)
+    upgrade(settings.database_url, "0002")
+    line = refused(serve_once(settings))
+    assert "the database is at revision 0002, this release needs" in line
+    assert "run `booking migrate`" in line
+
+
+def test_refuses_a_database_it_cannot_reach_without_showing_the_password(tmp_path: Path):
+    settings = make_settings(tmp_path, database_url=CLOSED_PORT_URL)
+    line = refused(serve_once(settings))
+    assert "cannot reach the database postgresql+asyncpg://booking:***@127.0.0.1:9/booking" in line
+    assert "s3cret" not in line
+
+
+def test_refuses_an_https_public_url_with_a_generated_secret_key(settings: Settings):
+    env = booking_env(settings, PUBLIC_URL="https://book.example.com")
+    del env["SECRET_KEYS"]
+    line = refused(CliRunner().invoke(main, ["serve"], env=env))
+    assert "SECRET_KEYS is not set" in line
+
+
+def test_a_generated_key_is_refused_only_behind_https(tmp_path: Path):
+    def reason(**env: str) -> str | None:
+        return Settings.from_env({"VAR_DIR": str(tmp_path), **env}).insecure_reason()
+
+    assert reason(PUBLIC_URL="http://127.0.0.1:8000") is None  # a laptop
+    assert reason(PUBLIC_URL="https://book.example.com", SECRET_KEYS="chosen-key") is None
+    assert "SECRET_KEYS" in str(reason(PUBLIC_URL="https://book.example.com"))
+
+
+def test_a_setting_that_cannot_be_read_is_named(settings: Settings):
+    result = CliRunner().invoke(
+        main, ["serve"], env=booking_env(settings, TRUSTED_PROXIES="10.0.0.0/8,proxy.local")
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "booking: TRUSTED_PROXIES: 'proxy.local' is not an IP address or network"
+        " (such as 10.0.0.0/8)"
+    )
+
+
+# Health and readiness ---------------------------------------------------------------------------
+
+
+def test_readyz_waits_for_the_migration_and_healthz_does_not(tmp_path: Path):
+    settings = make_settings(tmp_path)
+    upgrade(settings.database_url, "0002")
+    with TestClient(app=create_app(settings)) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        not_ready = client.get("/readyz")
+        assert not_ready.status_code == 503
+        assert not_ready.json() == {
+            "status": "not ready",
+            "reason": "database not migrated to this release",
+        }
+        assert not_ready.headers["retry-after"] == "5"
+        assert not_ready.headers["cache-control"] == "no-store"
+
+        upgrade(settings.database_url)  # `booking migrate` while the server runs
+        ready = client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json() == {"status": "ready"}
+
+
+def test_readyz_follows_a_postgresql_outage_and_recovery(pg_url: str, tmp_path: Path):
+    host, port = "127.0.0.1", 5432
+    gate = TcpGate(host, port)
+    gate.open()
+    gated_url = pg_url.replace(f"{host}:{port}", f"127.0.0.1:{gate.port}")
+    settings = make_settings(tmp_path, database_url=gated_url)
+    try:
+        with TestClient(app=create_app(settings)) as client:
+            assert client.get("/readyz").status_code == 200
+            gate.close()  # PostgreSQL now refuses connections and the pooled ones are cut
+            down = client.get("/readyz")
+            assert down.status_code == 503
+            assert down.json() == {"status": "not ready", "reason": "database unreachable"}
+            assert client.get("/healthz").status_code == 200  # alive, only not ready
+            gate.open()
+            assert client.get("/readyz").status_code == 200
+    finally:
+        gate.stop()
+
+
+# SIGTERM during a burst of bookings -------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    status: int | None  # None: no answer (the server had stopped listening)
+    uid: str | None
+    answered_at: float
+
+
+def slots() -> itertools.count[int]:
+    return itertools.count()
+
+
+def slot_body(i: int) -> dict[str, str]:
+    """The i-th demo half hour: 16 a weekday, a new week every 16."""
+    day = next_weekday(3 + 7 * (i // 16))
+    return booking_body(*demo_slot(day, 9 + i % 16 // 2, 30 * (i % 2)), inviteeName=f"Guest {i}")
+
+
+def guests(url: str, outcomes: list[Outcome], stop: threading.Event, count: int) -> None:
+    """``count`` guests booking one after another, each on a new connection, until told to stop
+    or the server stops answering."""
+    numbers = slots()
+    lock = threading.Lock()
+
+    def guest() -> None:
+        while not stop.is_set():
+            with lock:
+                i = next(numbers)
+            try:
+                response = httpx.post(url + BOOK, json=slot_body(i), timeout=60)
+            except httpx.TransportError:
+                outcomes.append(Outcome(None, None, time.monotonic()))
+                return
+            uid = response.json().get("id") if response.status_code == 201 else None
+            outcomes.append(Outcome(response.status_code, uid, time.monotonic()))
+
+    threads = [threading.Thread(target=guest) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+
+def stored(database_url: str) -> tuple[set[str], set[str]]:
+    """Uids of the bookings, and of the bookings with a recorded event (their notifications)."""
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        uids = set((await session.scalars(select(Booking.uid))).all())
+        events = select(OutboxMessage.booking_uid).where(OutboxMessage.kind == EVENT_KIND)
+        return uids, set((await session.scalars(events)).all())
+
+    return with_session(database_url, work)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_sigterm_during_a_burst_of_bookings_drains_loses_none_and_exits_0(
+    database: str, settings: Settings, request: pytest.FixtureRequest
+):
+    if database == "postgresql":
+        settings = replace(settings, database_url=request.getfixturevalue("pg_url"))
+    settings = replace(settings, run_worker=True)
+    outcomes: list[Outcome] = []
+    stop = threading.Event()
+    with booking_serve(settings, "--workers", "2", LOG_FORMAT="json") as served:
+        burst = threading.Thread(target=guests, args=(served.url, outcomes, stop, 8))
+        burst.start()
+        while sum(o.status == 201 for o in outcomes) < 20 and burst.is_alive():
+            time.sleep(0.01)
+        signalled_at = time.monotonic()
+        served.process.send_signal(signal.SIGTERM)
+        exit_code = served.process.wait(timeout=90)
+        stop.set()
+        burst.join(timeout=120)
+        log = served.log.read_text()
+
+    assert exit_code == 0, log
+    assert {o.status for o in outcomes} <= {201, None}, [o.status for o in outcomes]
+    acknowledged = {o.uid for o in outcomes if o.status == 201}
+    # Requests in flight when the signal came were answered, not cut off.
+    assert any(o.status == 201 and o.answered_at > signalled_at for o in outcomes)
+    uids, with_events = stored(settings.database_url)
+    assert uids == acknowledged  # none lost, none made behind a guest's back
+    assert with_events >= uids  # each with its event, for its emails and webhooks
+    lines = [json.loads(line) for line in log.splitlines()]
+    assert {line["level"] for line in lines} <= {"info", "warning"}, log
+    assert "Finished server process" in log
