@@ -50,13 +50,17 @@ def main(ctx: click.Context) -> None:
 
 def refuse_to_start(settings: Settings) -> None:
     """Exit with one line when these settings or this database cannot serve: an https
-    ``PUBLIC_URL`` with a generated key, a database that does not answer or is not migrated."""
-    from app.db.migrate import database_problem
+    ``PUBLIC_URL`` with a generated key, a database that does not answer or is not migrated.
+    A database ahead of this release (migrated first by a newer one) only gets a warning."""
+    from app.db.migrate import SchemaCheck, check_database
 
-    problem = settings.insecure_reason() or database_problem(settings.database_url)
-    if problem:
-        click.echo(f"booking: not starting: {problem}", err=True)
+    insecure = settings.insecure_reason()
+    check = SchemaCheck(problem=insecure) if insecure else check_database(settings.database_url)
+    if check.problem:
+        click.echo(f"booking: not starting: {check.problem}", err=True)
         sys.exit(1)
+    if check.warning:
+        click.echo(f"booking: warning: {check.warning}", err=True)
 
 
 def _exit_cleanly_on_sigterm() -> None:

@@ -4,6 +4,7 @@ whether a database is ready for this release (``booking serve`` at start-up, ``/
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,8 +50,23 @@ def _current_revisions(connection: Connection) -> frozenset[str]:
     return frozenset(connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
 
 
-async def schema_problem(engine: AsyncEngine) -> str | None:
-    """Why this database cannot serve this release, or None when it is migrated to the head.
+@dataclass(frozen=True)
+class SchemaCheck:
+    """Whether a database can serve this release.
+
+    ``problem``: it cannot (no schema, or migrations this release needs are missing): refuse to
+    start, answer ``/readyz`` with 503. ``warning``: it can, but the database is at a revision this
+    release does not know, normally because a newer release migrated it first. That is how an
+    additive upgrade rolls out (and how a rollback to the previous release works), so the old
+    release keeps serving and says so in the log.
+    """
+
+    problem: str | None = None
+    warning: str | None = None
+
+
+async def check_schema(engine: AsyncEngine) -> SchemaCheck:
+    """Compare the database's revision with this release's head.
 
     Connection failures are raised as they come (refused or unresolvable hosts, bad credentials, a
     missing database: OSError, SQLAlchemy's or the driver's own errors); callers word them.
@@ -59,17 +75,23 @@ async def schema_problem(engine: AsyncEngine) -> str | None:
         current = await connection.run_sync(_current_revisions)
     heads, known = _scripts()
     if current == heads:
-        return None
+        return SchemaCheck()
     wanted = ", ".join(sorted(heads))
     if not current:
-        return f"the database has no schema yet (this release needs revision {wanted}): run `booking migrate`"
+        return SchemaCheck(
+            problem=f"the database has no schema yet (this release needs revision {wanted}):"
+            " run `booking migrate`"
+        )
     at = ", ".join(sorted(current))
     if current - known:
-        return (
-            f"the database is at revision {at}, which this release does not know"
-            " (was it migrated by a newer release?)"
+        return SchemaCheck(
+            warning=f"the database is at revision {at}, newer than this release ({wanted}):"
+            " fine while the newer release's migrations were additive; upgrade this one"
         )
-    return f"the database is at revision {at}, this release needs {wanted}: run `booking migrate`"
+    return SchemaCheck(
+        problem=f"the database is at revision {at}, this release needs {wanted}:"
+        " run `booking migrate`"
+    )
 
 
 def describe_url(database_url: str) -> str:
@@ -86,8 +108,8 @@ def unreachable_reason(exc: BaseException) -> str:
     return text[0] if text else type(cause).__name__
 
 
-def database_problem(database_url: str, timeout: float = 10.0) -> str | None:
-    """Why ``booking serve`` cannot start on this database (unreachable, not migrated), or None.
+def check_database(database_url: str, timeout: float = 10.0) -> SchemaCheck:
+    """Can ``booking serve`` start on this database? Unreachable or not migrated is a problem.
 
     Call it outside any event loop (it runs its own), before the server starts.
     """
@@ -95,17 +117,22 @@ def database_problem(database_url: str, timeout: float = 10.0) -> str | None:
     path = url.database if url.get_backend_name() == "sqlite" else None
     if path and path != ":memory:" and not Path(path).exists():
         # Connecting would create an empty file; say what to do instead.
-        return f"the database file {path} does not exist: run `booking migrate`"
+        return SchemaCheck(
+            problem=f"the database file {path} does not exist: run `booking migrate`"
+        )
 
-    async def check() -> str | None:
+    async def check() -> SchemaCheck:
         engine = create_engine(database_url)
         try:
             async with asyncio.timeout(timeout):
-                return await schema_problem(engine)
+                return await check_schema(engine)
         finally:
             await engine.dispose()
 
     try:
         return asyncio.run(check())
     except Exception as exc:  # whatever stopped us connecting, in the driver's words
-        return f"cannot reach the database {describe_url(database_url)}: {unreachable_reason(exc)}"
+        reason = unreachable_reason(exc)
+        return SchemaCheck(
+            problem=f"cannot reach the database {describe_url(database_url)}: {reason}"
+        )

@@ -1,10 +1,12 @@
 """``/healthz`` and ``/readyz`` for load balancers and orchestrators.
 
 ``/healthz`` says the process answers (restart it if not); it touches nothing else. ``/readyz``
-says this process can serve: the database answers and is migrated to this release's head. While
-it is not ready (the database is down, or a new release runs before ``booking migrate``) it
-answers 503, so a load balancer sends traffic elsewhere; it turns ready again by itself. Changes
-of readiness are logged once each, not on every probe. Neither is rate limited or cached.
+says this process can serve: the database answers and has every migration this release needs.
+While it is not ready (the database is down, or a new release runs before ``booking migrate``) it
+answers 503, so a load balancer sends traffic elsewhere; it turns ready again by itself. A database
+already migrated by a newer release stays ready, with a warning in the log: that is how an additive
+upgrade rolls out (see ``app.db.migrate.SchemaCheck``). Changes are logged once each, not on every
+probe. Neither endpoint is rate limited or cached.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from litestar import Request, Response, get
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db.migrate import schema_problem, unreachable_reason
+from app.db.migrate import check_schema, unreachable_reason
 
 log = logging.getLogger("app.web")
 
@@ -35,11 +37,12 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     engine: AsyncEngine = request.app.state.engine
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S):
-            problem = await schema_problem(engine)
-        detail = problem
+            check = await check_schema(engine)
+        problem, detail = check.problem, check.problem or check.warning
     except Exception as exc:  # any failure to connect or read: not ready, in the driver's words
-        problem, detail = UNREACHABLE, f"{UNREACHABLE}: {unreachable_reason(exc)}"
-    _log_change(request, detail)
+        problem = UNREACHABLE
+        detail = f"{UNREACHABLE}: {unreachable_reason(exc)}"
+    _log_change(request, problem, detail)
     if problem is None:
         return Response({"status": "ready"}, headers=NO_STORE)
     # The reason, without the database's address or the driver's message (the log has those).
@@ -51,13 +54,15 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     )
 
 
-def _log_change(request: Request[Any, Any, Any], detail: str | None) -> None:
+def _log_change(request: Request[Any, Any, Any], problem: str | None, detail: str | None) -> None:
+    """Log what changed since the last probe of this process, once."""
     state = request.app.state
-    before = state.get("readiness_problem", None)
-    if detail == before:
+    if detail == state.get("readiness_detail", None):
         return
-    state["readiness_problem"] = detail
-    if detail is None:
-        log.info("ready again: the database answers and is migrated")
-    else:
+    state["readiness_detail"] = detail
+    if problem is not None:
         log.warning("not ready: %s", detail)
+    elif detail is not None:
+        log.warning("ready, but %s", detail)
+    else:
+        log.info("ready: the database answers and is migrated")

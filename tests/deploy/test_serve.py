@@ -15,10 +15,10 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.cli import main
-from app.db.migrate import upgrade
+from app.db.migrate import check_database, upgrade
 from app.db.models import Booking, OutboxMessage
 from app.main import create_app
 from app.notify.events import EVENT_KIND
@@ -62,6 +62,25 @@ def test_refuses_a_database_behind_this_release(tmp_path: Path):
     line = refused(serve_once(settings))
     assert "the database is at revision 0002, this release needs" in line
     assert "run `booking migrate`" in line
+
+
+def test_a_database_ahead_of_this_release_only_gets_a_warning(settings: Settings):
+    """Migrated first by a newer release (an additive upgrade, or a rollback): keep serving."""
+    ahead = "9999_from_a_newer_release"
+    with_session(settings.database_url, set_revision(ahead))
+    check = check_database(settings.database_url)
+    assert check.problem is None
+    assert f"the database is at revision {ahead}, newer than this release" in str(check.warning)
+    with TestClient(app=create_app(settings)) as client:
+        assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def set_revision(revision: str):  # type: ignore[no-untyped-def]
+    async def work(session):  # type: ignore[no-untyped-def]
+        await session.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+        await session.commit()
+
+    return work
 
 
 def test_refuses_a_database_it_cannot_reach_without_showing_the_password(tmp_path: Path):
