@@ -329,7 +329,7 @@ async def _insert_or_slot_taken(session: AsyncSession, booking: Booking) -> None
 # comparison in Python alone lets both through; the guarded UPDATE lets exactly one through.
 
 
-async def _load_for_change(
+async def load_for_change(
     session: AsyncSession, uid: str, expected_version: int | None, host_id: int | None
 ) -> Booking:
     """The booking as it is now, read after the write lock is taken (never an earlier copy)."""
@@ -363,7 +363,7 @@ async def change_booking(
     """Write ``values`` to ``booking`` if it is still the version that was read and in one of the
     ``allowed`` statuses; bump its version (and, when the invite changes, its iCalendar
     sequence). Returns the booking as written; raises ``Conflict`` (having rolled back) if
-    another request changed it first. Call inside ``begin_write``, after ``_load_for_change``.
+    another request changed it first. Call inside ``begin_write``, after ``load_for_change``.
     """
     bumps: dict[str, Any] = {"version": Booking.version + 1, "updated_at": now}
     if new_invite:
@@ -421,7 +421,7 @@ async def cancel_booking(
     now: datetime | None = None,
 ) -> Booking:
     """Cancel a held booking; its slot is free the moment this commits."""
-    booking = await _load_for_change(session, uid, expected_version, host_id)
+    booking = await load_for_change(session, uid, expected_version, host_id)
     return await _transition(
         session,
         booking,
@@ -450,7 +450,7 @@ async def reschedule_booking(
     so if the new slot is taken the rollback leaves the old booking exactly as it was.
     """
     now = now or clock.utcnow()
-    old = await _load_for_change(session, uid, expected_version, host_id)
+    old = await load_for_change(session, uid, expected_version, host_id)
     if not old.is_held:
         raise Conflict(changed_message(old))
     event_type = old.event_type
@@ -495,7 +495,7 @@ async def confirm_booking(
     host_id: int | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    booking = await _load_for_change(session, uid, expected_version, host_id)
+    booking = await load_for_change(session, uid, expected_version, host_id)
     return await _transition(session, booking, (PENDING,), CONFIRMED, "BOOKING_CONFIRMED", now)
 
 
@@ -509,7 +509,7 @@ async def decline_booking(
     now: datetime | None = None,
 ) -> Booking:
     """Refuse a booking waiting for approval; its slot is free again."""
-    booking = await _load_for_change(session, uid, expected_version, host_id)
+    booking = await load_for_change(session, uid, expected_version, host_id)
     return await _transition(
         session,
         booking,
