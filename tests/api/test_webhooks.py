@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -14,17 +13,11 @@ from app import clock
 from app.cli import main as cli
 from app.db.models import OutboxMessage
 from app.notify.webhooks import sign, verify
-from support import booking_body, demo_slot, expand_outbox, next_weekday, with_session
+from support import book, expand_outbox, outbox, with_session
 
 pytest_plugins = ("receivers",)
 BASE = "/api/public/scheduling"
 SECRET = "whsec-test-0123456789"
-
-
-@pytest.fixture(autouse=True)
-def reset_clock():
-    yield
-    clock.set_offset(timedelta(0))
 
 
 def create_webhook(settings, url: str, triggers: str, secret: str = SECRET) -> str:
@@ -36,31 +29,13 @@ def create_webhook(settings, url: str, triggers: str, secret: str = SECRET) -> s
     return result.output
 
 
-def webhook_rows(settings) -> list[OutboxMessage]:
-    """The webhook calls queued so far (the booking events expanded first)."""
-    expand_outbox(settings)
-
-    async def work(session):
-        query = select(OutboxMessage).where(OutboxMessage.kind == "webhook")
-        return list(await session.scalars(query.order_by(OutboxMessage.id)))
-
-    return with_session(settings.database_url, work)
-
-
-def book(client, hour: int = 10) -> dict:
-    start, end = demo_slot(next_weekday(), hour)
-    response = client.post(f"{BASE}/demo/30min/book", json=booking_body(start, end))
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 def test_signed_delivery_fails_once_then_the_retry_arrives(client, settings, receiver, drain):
     receiver.fail_first = 1
     create_webhook(settings, receiver.url, "BOOKING_CREATED,BOOKING_CANCELLED")
     created = book(client)
 
     drain(settings, retry_base_seconds=30)
-    [row] = webhook_rows(settings)
+    [row] = outbox(settings, "webhook")
     assert (row.attempts, row.delivered_at) == (1, None)
     assert row.last_error == f"RuntimeError: HTTP 500 from {receiver.url}"
     assert row.available_at > clock.utcnow() + timedelta(seconds=25)
@@ -68,7 +43,7 @@ def test_signed_delivery_fails_once_then_the_retry_arrives(client, settings, rec
 
     clock.set_offset(timedelta(seconds=31))
     drain(settings, retry_base_seconds=30)
-    [row] = webhook_rows(settings)
+    [row] = outbox(settings, "webhook")
     assert row.attempts == 2 and row.delivered_at is not None
 
     first, second = receiver.hooks
@@ -104,7 +79,7 @@ def test_signature_header_format():
 def test_only_subscribed_triggers_are_called(client, settings, receiver, drain):
     create_webhook(settings, receiver.url, "BOOKING_CANCELLED")
     created = book(client)
-    assert webhook_rows(settings) == []
+    assert outbox(settings, "webhook") == []
 
     # cancel through the JSON route with the emailed token
     async def cancel_token(session):
@@ -156,7 +131,7 @@ def test_a_call_queued_for_a_switched_off_subscription_is_dropped(
 
     with_session(settings.database_url, switch_off)
     drain(settings)
-    [row] = webhook_rows(settings)
+    [row] = outbox(settings, "webhook")
     assert row.delivered_at is None and row.failed_at is not None and row.attempts == 1
     assert "deactivated" in row.last_error
     assert receiver.hooks == []
