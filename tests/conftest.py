@@ -39,6 +39,15 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_empty_url() -> Iterator[str]:
+    """A fresh PostgreSQL database with nothing in it (for migration tests)."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("TEST_DATABASE_URL is not set (`make test` sets it when PostgreSQL answers)")
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
 def redis_url() -> str:
     url = os.environ.get("TEST_REDIS_URL")
     if not url:

@@ -130,6 +130,7 @@ def live_server(
         "SMTP_URL": settings.smtp_url,
         "RUN_WORKER": "1" if settings.run_worker else "0",
         "TRUSTED_PROXIES": ",".join(settings.trusted_proxies),
+        "ALLOW_PRIVATE_URLS": "1" if settings.allow_private_urls else "0",
         **(env or {}),
     }
     target = "app.asgi:app_from_env"
@@ -201,6 +202,30 @@ def outbox(
         return list(await session.scalars(query))
 
     return list(with_session(settings.database_url, work))
+
+
+WEBHOOK_SECRET = "whsec-test-0123456789"
+
+
+def subscribe(
+    settings: Settings,
+    url: str,
+    triggers: tuple[str, ...] = ("BOOKING_CREATED",),
+    *,
+    secret: str = WEBHOOK_SECRET,
+    active: bool = True,
+) -> int:
+    """Subscribe ``url`` to the demo host's ``triggers`` through the webhook service; its id."""
+    from app.hosts.service import host_by_slug
+    from app.hosts.webhooks import create_webhook
+
+    async def work(session: Any) -> int:
+        host = await host_by_slug(session, "demo")
+        fields = {"subscriber_url": url, "triggers": list(triggers), "secret": secret}
+        created = await create_webhook(session, settings, host, {**fields, "active": active})
+        return created.webhook.id
+
+    return int(with_session(settings.database_url, work))
 
 
 def booking_body(start: str, end: str, **overrides: Any) -> dict[str, Any]:
