@@ -81,6 +81,8 @@ class Settings:
     run_worker: bool = True
     debug: bool = False
     log_format: str = "text"
+    # Let webhooks and calendar connections reach private/loopback addresses (app/net.py).
+    allow_private_urls: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -136,4 +138,5 @@ class Settings:
             run_worker=_bool(env.get("RUN_WORKER"), True),
             debug=_bool(env.get("DEBUG"), False),
             log_format=_choice("LOG_FORMAT", env.get("LOG_FORMAT"), LOG_FORMATS),
+            allow_private_urls=_bool(env.get("ALLOW_PRIVATE_URLS"), False),
         )
