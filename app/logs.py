@@ -1,9 +1,11 @@
 """Log lines as text (uvicorn's look) or as one JSON object per line (``LOG_FORMAT=json``).
 
 ``booking serve`` hands ``log_config(...)`` to uvicorn, which applies it in every server process
-before the app loads; ``booking worker`` applies it itself. Filters that the app attaches to
-loggers (such as one scrubbing link tokens from access lines) run before any formatter here, so
-both formats print what they left.
+before the app loads; ``booking worker`` applies it itself. ``create_app`` turns Litestar's own
+logging set-up off, so this is the only one, down to the root logger (SQLAlchemy's and asyncio's
+warnings come out in the same format). Filters that the app attaches to loggers (such as one
+scrubbing link tokens from access lines) run before any formatter here, so both formats print what
+they left.
 """
 
 from __future__ import annotations
@@ -84,4 +86,6 @@ def log_config(log_format: str = "text") -> dict[str, Any]:
                 for name in APP_LOGGERS
             },
         },
+        # Everything else (SQLAlchemy, asyncio, …): warnings and errors, in the same format.
+        "root": {"handlers": ["app"], "level": "WARNING"},
     }

@@ -116,6 +116,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             components=[HOST_API_COMPONENTS],
         ),
         exception_handlers={Exception: handle_exception},
+        # Logging is set up by whoever runs the app (`booking serve`: app/logs.py), not here.
+        logging_config=None,
         request_max_body_size=64 * 1024,
         lifespan=[worker_lifespan(settings, engine)],
         debug=settings.debug,

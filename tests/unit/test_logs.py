@@ -51,7 +51,7 @@ def test_a_traceback_stays_inside_its_line():
 @pytest.fixture
 def restore_loggers():
     """Put the loggers this test configures back as they were (caplog and the rest rely on it)."""
-    names = ("uvicorn", "uvicorn.error", "uvicorn.access", "app", "app.notify")
+    names = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "app", "app.notify")
     saved = {
         name: (list(lg.handlers), lg.level, lg.propagate, lg.disabled)
         for name in names
@@ -68,7 +68,6 @@ def restore_loggers():
 @pytest.mark.parametrize("log_format", ["text", "json"])
 def test_the_config_gives_uvicorn_and_the_app_one_format(log_format: str, restore_loggers):
     logging.config.dictConfig(log_config(log_format))
-    for name in ("uvicorn", "uvicorn.access", "app", "app.notify"):
-        assert logging.getLogger(name).handlers, name
-    formatter = logging.getLogger("app.notify").handlers[0].formatter
-    assert isinstance(formatter, JsonFormatter) == (log_format == "json")
+    for name in ("", "uvicorn", "uvicorn.access", "app", "app.notify", "sqlalchemy.pool"):
+        (handler,) = logging.getLogger(name).handlers or logging.getLogger().handlers
+        assert isinstance(handler.formatter, JsonFormatter) == (log_format == "json"), name
