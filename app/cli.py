@@ -19,6 +19,7 @@ from app.db.session import create_engine, create_sessionmaker
 from app.settings import Settings
 
 T = TypeVar("T")
+WORKER_HEALTHCHECK_S = 30
 
 
 def run_with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -147,6 +148,10 @@ def serve(
         proxy_headers=False,  # forwarded headers are judged by TRUSTED_PROXIES in the app
         log_config=log_config(settings.log_format),
         timeout_graceful_shutdown=graceful_timeout,
+        # With --workers the supervisor pings each process and replaces one that does not answer
+        # in time. uvicorn's 5 s is shorter than a start-up on a busy small machine (seen here:
+        # processes replaced before they had imported the app); a hung process still goes.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
 
 
