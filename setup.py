@@ -6,6 +6,7 @@ package as ``app/_assets/``; ``app/settings.py`` looks there first and falls bac
 Editable installs skip it: they read the checkout itself.
 """
 
+import shutil
 from pathlib import Path
 
 from setuptools import setup
@@ -19,8 +20,12 @@ class BuildWithAssets(build_py):
         super().run()
         if getattr(self, "editable_mode", False):
             return
+        assets = Path(self.build_lib, "app", "_assets")
+        # An in-tree build (pip install .) reuses build/: start clean, so a file deleted from
+        # the source is not shipped again from an earlier build.
+        shutil.rmtree(assets, ignore_errors=True)
         for name in ASSET_DIRS:
-            self.copy_tree(name, str(Path(self.build_lib, "app", "_assets", name)))
+            self.copy_tree(name, str(assets / name))
 
 
 setup(cmdclass={"build_py": BuildWithAssets})
