@@ -85,9 +85,13 @@ def _exit_cleanly_on_sigterm() -> None:
 @click.pass_obj
 def migrate(settings: Settings) -> None:
     """Apply the database migrations."""
-    from app.db.migrate import upgrade
+    from app.db.migrate import check_database, upgrade
 
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    check = check_database(settings.database_url)
+    if not check.reachable:
+        click.echo(f"booking: not migrating: {check.problem}", err=True)
+        sys.exit(1)
     upgrade(settings.database_url, secret_keys=settings.secret_keys)
     click.echo("database is up to date")
 

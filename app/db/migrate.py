@@ -65,6 +65,7 @@ class SchemaCheck:
 
     problem: str | None = None
     warning: str | None = None
+    reachable: bool = True
 
 
 async def check_schema(engine: AsyncEngine) -> SchemaCheck:
@@ -134,7 +135,5 @@ def check_database(database_url: str, timeout: float = 10.0) -> SchemaCheck:
     try:
         return asyncio.run(check())
     except Exception as exc:  # whatever stopped us connecting, in the driver's words
-        reason = unreachable_reason(exc)
-        return SchemaCheck(
-            problem=f"cannot reach the database {describe_url(database_url)}: {reason}"
-        )
+        where, reason = describe_url(database_url), unreachable_reason(exc)
+        return SchemaCheck(problem=f"cannot reach the database {where}: {reason}", reachable=False)

@@ -90,6 +90,17 @@ def test_refuses_a_database_it_cannot_reach_without_showing_the_password(tmp_pat
     assert "s3cret" not in line
 
 
+def test_migrate_says_in_one_line_that_it_cannot_reach_the_database(tmp_path: Path):
+    settings = make_settings(tmp_path, database_url=CLOSED_PORT_URL)
+    result = CliRunner().invoke(main, ["migrate"], env=booking_env(settings))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "booking: not migrating: cannot reach the database"
+        " postgresql+asyncpg://booking:***@127.0.0.1:9/booking"
+    )
+    assert result.stderr.count("\n") == 1
+
+
 def test_refuses_an_https_public_url_with_a_generated_secret_key(settings: Settings):
     env = booking_env(settings, PUBLIC_URL="https://book.example.com")
     del env["SECRET_KEYS"]
