@@ -67,7 +67,7 @@ def booking_serve(settings: Settings, *args: str, **env: str) -> Iterator[Served
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90  # three processes on a loaded 2-core machine
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"booking serve exited ({process.returncode}):\n{log.read_text()}")
