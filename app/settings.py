@@ -53,6 +53,14 @@ def _networks(name: str, value: str | None) -> tuple[str, ...]:
     return entries
 
 
+def _port(value: str | None) -> int:
+    if not value:
+        return 8000
+    if not value.strip().isdigit() or not 0 < int(value) < 65536:
+        raise ValueError(f"PORT must be a port number (1-65535), not {value!r}")
+    return int(value)
+
+
 def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str:
     """The value (lower case) if it is one of ``choices``, the first choice if unset."""
     if not value:
@@ -114,7 +122,7 @@ class Settings:
         # var/ of the directory the command runs in, unless VAR_DIR says where (never the package).
         var_dir = Path(env.get("VAR_DIR") or "var").absolute()
         host = env.get("HOST") or "127.0.0.1"
-        port = int(env.get("PORT") or 8000)
+        port = _port(env.get("PORT"))
         database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'booking.db'}"
         keys = tuple(k.strip() for k in (env.get("SECRET_KEYS") or "").split(",") if k.strip())
         generated = not keys

@@ -117,15 +117,22 @@ def test_a_generated_key_is_refused_only_behind_https(tmp_path: Path):
     assert "SECRET_KEYS" in str(reason(PUBLIC_URL="https://book.example.com"))
 
 
-def test_a_setting_that_cannot_be_read_is_named(settings: Settings):
-    result = CliRunner().invoke(
-        main, ["serve"], env=booking_env(settings, TRUSTED_PROXIES="10.0.0.0/8,proxy.local")
-    )
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "TRUSTED_PROXIES",
+            "10.0.0.0/8,proxy.local",
+            "TRUSTED_PROXIES: 'proxy.local' is not an IP address or network (such as 10.0.0.0/8)",
+        ),
+        ("PORT", "http", "PORT must be a port number (1-65535), not 'http'"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of text, json, not 'xml'"),
+    ],
+)
+def test_a_setting_that_cannot_be_read_is_named(settings: Settings, name, value, message):
+    result = CliRunner().invoke(main, ["serve"], env=booking_env(settings, **{name: value}))
     assert result.exit_code == 2
-    assert result.stderr.strip() == (
-        "booking: TRUSTED_PROXIES: 'proxy.local' is not an IP address or network"
-        " (such as 10.0.0.0/8)"
-    )
+    assert result.stderr.strip() == f"booking: {message}"
 
 
 # Health and readiness ---------------------------------------------------------------------------
