@@ -261,6 +261,11 @@ def worker(settings: Settings, poll: float, lease: float, retry_base: float) -> 
     options = WorkerOptions(poll_seconds=poll, lease_seconds=lease, retry_base_seconds=retry_base)
 
     async def work() -> None:
+        # SIGTERM (a process manager's stop) cancels the worker like Ctrl+C does, so it stops
+        # the way it stops inside `booking serve`, and the process exits 0.
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         engine = create_engine(settings.database_url)
         try:
             await run_worker(settings, engine, options)
@@ -268,7 +273,7 @@ def worker(settings: Settings, poll: float, lease: float, retry_base: float) -> 
             await engine.dispose()
 
     click.echo("outbox worker running (Ctrl+C to stop)")
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(work())
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import signal
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -23,7 +24,7 @@ from app.db.models import Booking, OutboxMessage
 from app.main import create_app
 from app.notify.events import EVENT_KIND
 from app.settings import Settings
-from serving import TcpGate, booking_env, booking_serve
+from serving import BOOKING, TcpGate, booking_env, booking_serve
 from support import booking_body, demo_slot, make_settings, next_weekday, with_session
 
 pytestmark = pytest.mark.xdist_group("servers")
@@ -133,6 +134,21 @@ def test_a_setting_that_cannot_be_read_is_named(settings: Settings, name, value,
     result = CliRunner().invoke(main, ["serve"], env=booking_env(settings, **{name: value}))
     assert result.exit_code == 2
     assert result.stderr.strip() == f"booking: {message}"
+
+
+def test_booking_worker_stops_on_sigterm_with_status_0(settings: Settings):
+    worker = subprocess.Popen(
+        [str(BOOKING), "worker", "--poll", "0.2"],
+        env=booking_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert worker.stdout is not None
+    assert worker.stdout.readline().startswith("outbox worker running")
+    time.sleep(1)  # polling the outbox
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 0, worker.stdout.read()
 
 
 # Health and readiness ---------------------------------------------------------------------------
