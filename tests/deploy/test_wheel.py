@@ -3,7 +3,7 @@
 ``python -m build`` makes the sdist and then the wheel from the unpacked sdist (so both must carry
 the templates, static files, embed script, migrations and catalogs); the wheel goes into a fresh
 virtualenv outside the checkout, and ``booking migrate`` / ``booking serve`` run from yet another
-directory, where nothing of the checkout can be found. Built and installed once for the module.
+directory, where nothing of the checkout can be found. Built and installed once per test session.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-@pytest.fixture(scope="module")
+# Session scope: xdist may interleave this module's tests with others' on one worker, and a module
+# fixture would then be built again (a minute and a half each time) after every switch.
+@pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv (outside the checkout) with the wheel installed; returns its bin/."""
     work = tmp_path_factory.mktemp("wheel")
@@ -75,7 +77,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return bin_dir
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def installed_package(installed: Path) -> Path:
     where = subprocess.run(
         [str(installed / "python"), "-c", "import app, os; print(os.path.dirname(app.__file__))"],
