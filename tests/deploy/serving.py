@@ -17,8 +17,15 @@ import httpx
 
 from app.settings import Settings
 from bench.server import free_port
+from support import booking_body, demo_slot, next_weekday
 
 BOOKING = Path(sys.executable).with_name("booking")
+
+
+def slot_body(i: int) -> dict[str, str]:
+    """A booking of the i-th demo half hour (16 a weekday, a new week every 16): never taken twice."""
+    day = next_weekday(3 + 7 * (i // 16))
+    return booking_body(*demo_slot(day, 9 + i % 16 // 2, 30 * (i % 2)), inviteeName=f"Guest {i}")
 
 
 def booking_env(settings: Settings, **extra: str) -> dict[str, str]:

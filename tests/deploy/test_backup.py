@@ -17,8 +17,7 @@ from click.testing import CliRunner
 from app.cli import main
 from app.db.backup import target_file
 from app.settings import Settings
-from serving import BOOKING, booking_env, booking_serve
-from support import booking_body, demo_slot, next_weekday
+from serving import BOOKING, booking_env, booking_serve, slot_body
 
 pytestmark = pytest.mark.xdist_group("servers")
 
@@ -34,11 +33,6 @@ def wait_until(condition: Callable[[], bool], seconds: float = 60) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the guests stopped booking"
         time.sleep(0.01)
-
-
-def slot_body(i: int) -> dict[str, str]:
-    day = next_weekday(3 + 7 * (i // 16))
-    return booking_body(*demo_slot(day, 9 + i % 16 // 2, 30 * (i % 2)), inviteeName=f"Guest {i}")
 
 
 def test_a_backup_taken_under_load_is_whole_and_consistent(settings: Settings, tmp_path: Path):

@@ -24,8 +24,8 @@ from app.db.models import Booking, OutboxMessage
 from app.main import create_app
 from app.notify.events import EVENT_KIND
 from app.settings import Settings
-from serving import BOOKING, TcpGate, booking_env, booking_serve
-from support import booking_body, demo_slot, make_settings, next_weekday, with_session
+from serving import BOOKING, TcpGate, booking_env, booking_serve, slot_body
+from support import make_settings, with_session
 
 pytestmark = pytest.mark.xdist_group("servers")
 
@@ -206,12 +206,6 @@ class Outcome:
 
 def slots() -> itertools.count[int]:
     return itertools.count()
-
-
-def slot_body(i: int) -> dict[str, str]:
-    """The i-th demo half hour: 16 a weekday, a new week every 16."""
-    day = next_weekday(3 + 7 * (i // 16))
-    return booking_body(*demo_slot(day, 9 + i % 16 // 2, 30 * (i % 2)), inviteeName=f"Guest {i}")
 
 
 def guests(url: str, outcomes: list[Outcome], stop: threading.Event, count: int) -> None:

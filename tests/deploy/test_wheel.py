@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import venv
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from app.settings import EMBED_DIR, PACKAGE_DIR, STATIC_DIR, TEMPLATES_DIR
 from bench.server import free_port
+from serving import wait_ready
 
 pytestmark = pytest.mark.xdist_group("wheel")
 
@@ -115,20 +115,6 @@ def served(installed: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         log.close()
     assert server.returncode == 0
     assert (here / "var" / "booking.db").exists()  # var/ of the working directory
-
-
-def wait_ready(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90  # three processes on a loaded 2-core machine
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"booking serve exited:\n{log.read_text()}")
-        try:
-            if httpx.get(base_url + "/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"booking serve did not get ready:\n{log.read_text()}")
 
 
 def test_the_installed_package_is_not_the_checkout(installed_package: Path):
