@@ -34,6 +34,7 @@ from app.web.host_api import COMPONENTS as HOST_API_COMPONENTS
 from app.web.host_api import host_api_router
 from app.web.links import BookingLinksController, LinkPagesController
 from app.web.public_api import PublicSchedulingController
+from app.web.request import AppRequest, RefuseNulBytes
 from app.web.security import security_headers
 from app.web.widget import WidgetController, brand_stylesheet
 
@@ -97,7 +98,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             engine_callback=lambda jinja: _configure_jinja(jinja, settings),
         ),
         before_send=[security_headers],
-        middleware=[rate_limit.middleware],
+        middleware=[RefuseNulBytes(), rate_limit.middleware],
+        request_class=AppRequest,
         stores={"rate_limit": rate_limit_store},
         cors_config=CORSConfig(
             allow_origins=["*"],

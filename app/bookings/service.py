@@ -21,7 +21,7 @@ from app import clock
 from app.bookings.availability import MARGIN, load_availability, load_held, slot_rules
 from app.bookings.captcha import check_captcha
 from app.bookings.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
-from app.bookings.validation import BookingInput, check_booking, check_timezone
+from app.bookings.validation import BookingInput, check_booking, check_reason, check_timezone
 from app.db.models import (
     CANCELLED,
     CONFIRMED,
@@ -372,6 +372,7 @@ async def cancel_booking(
     now: datetime | None = None,
 ) -> Booking:
     """Cancel a held booking; its slot is free the moment this commits."""
+    reason = check_reason(reason, "cancellationReason")
     booking = await _load_for_change(session, uid, expected_version, host_id)
     return await _transition(
         session,
@@ -380,7 +381,7 @@ async def cancel_booking(
         CANCELLED,
         "BOOKING_CANCELLED",
         now,
-        cancellation_reason=reason[:2000],
+        cancellation_reason=reason,
     )
 
 
@@ -401,6 +402,7 @@ async def reschedule_booking(
     so if the new slot is taken the rollback leaves the old booking exactly as it was.
     """
     now = now or clock.utcnow()
+    reason = check_reason(reason, "reschedulingReason")
     old = await _load_for_change(session, uid, expected_version, host_id)
     if not old.is_held:
         raise Conflict(changed_message(old))
@@ -408,7 +410,7 @@ async def reschedule_booking(
     await session.refresh(event_type, ["host"])
     end = end or start + timedelta(minutes=event_type.duration_minutes)
     old.status = RESCHEDULED
-    old.rescheduling_reason = reason[:2000]
+    old.rescheduling_reason = reason
     _touch(old, now)
     booking_input = BookingInput(
         start=start,
@@ -453,6 +455,7 @@ async def decline_booking(
     now: datetime | None = None,
 ) -> Booking:
     """Refuse a booking waiting for approval; its slot is free again."""
+    reason = check_reason(reason, "reason")
     booking = await _load_for_change(session, uid, expected_version, host_id)
     return await _transition(
         session,
@@ -461,5 +464,5 @@ async def decline_booking(
         DECLINED,
         "BOOKING_DECLINED",
         now,
-        decline_reason=reason[:2000],
+        decline_reason=reason,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 import msgspec
@@ -12,7 +11,7 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bookings import service
-from app.bookings.errors import InvalidInput
+from app.bookings.validation import parse_day
 from app.settings import Settings
 from app.web.formats import booking_links, public_booking, public_profile
 
@@ -54,15 +53,6 @@ def public_errors(*codes: int) -> dict[int, ResponseSpec]:
         code: ResponseSpec(data_container=PublicError, description=ERROR_MEANINGS[code])
         for code in sorted({400, *codes})
     }
-
-
-def parse_day(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{name} '{value[:20]}' is not a date in YYYY-MM-DD format.", name
-        ) from None
 
 
 def utm_of(request: Request[Any, Any, Any]) -> dict[str, str]:
