@@ -18,8 +18,6 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
 from app import i18n
@@ -34,6 +32,7 @@ from app.web.host_api import COMPONENTS as HOST_API_COMPONENTS
 from app.web.host_api import host_api_router
 from app.web.links import BookingLinksController, LinkPagesController
 from app.web.public_api import PublicSchedulingController
+from app.web.rate_store import make_rate_limit_store
 from app.web.request import AppRequest, RefuseNulBytes
 from app.web.security import security_headers
 from app.web.widget import WidgetController, brand_stylesheet
@@ -55,7 +54,7 @@ def _configure_jinja(jinja: JinjaTemplateEngine, settings: Settings) -> None:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, lock_timeout=settings.db_lock_timeout)
     db = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
@@ -66,11 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         enable_touch_updated_timestamp_listener=False,
         enable_file_object_listener=False,
     )
-    rate_limit_store = (
-        RedisStore.with_client(url=settings.redis_url, namespace="booking-rate-limit")
-        if settings.redis_url
-        else MemoryStore()
-    )
+    rate_limit_store = make_rate_limit_store(settings.redis_url)
     rate_limit = RateLimitConfig(
         rate_limit=settings.rate_limit,  # type: ignore[arg-type]
         check_throttle_handler=is_rate_limited,

@@ -50,6 +50,8 @@ class Settings:
     debug: bool = False
     # Let webhooks and calendar connections reach private/loopback addresses (app/net.py).
     allow_private_urls: bool = False
+    # Seconds a request waits for SQLite's write lock (or a pooled connection) before a 503.
+    db_lock_timeout: float = 10.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,4 +92,5 @@ class Settings:
             run_worker=_bool(env.get("RUN_WORKER"), True),
             debug=_bool(env.get("DEBUG"), False),
             allow_private_urls=_bool(env.get("ALLOW_PRIVATE_URLS"), False),
+            db_lock_timeout=float(env.get("DB_LOCK_TIMEOUT") or 10),
         )

@@ -31,19 +31,33 @@ from app.db import sqlite_driver
 IMMEDIATE = "sqlite_begin_immediate"
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+LOCK_TIMEOUT_S = 10.0  # Settings.db_lock_timeout (DB_LOCK_TIMEOUT)
+CONNECT_TIMEOUT_S = 5.0
+_lock_timeouts: WeakKeyDictionary[Engine, float] = WeakKeyDictionary()
+
+
+def create_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT_S, **kwargs: Any) -> AsyncEngine:
+    """An engine whose waits are bounded: a write lock (SQLite) or a pooled connection held
+    longer than ``lock_timeout`` seconds, or a connection not made within a few seconds, fails
+    (and is answered 503, ``app.db.faults``) instead of keeping a request waiting."""
     if url.startswith("sqlite"):
-        return _sqlite_engine(url, **kwargs)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+        engine = _sqlite_engine(url, lock_timeout, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_timeout", lock_timeout)
+        kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_S})
+        engine = create_async_engine(url, **kwargs)
+    _lock_timeouts[engine.sync_engine] = lock_timeout
+    return engine
 
 
-def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    kwargs.setdefault("connect_args", {"timeout": 30})
+def _sqlite_engine(url: str, lock_timeout: float, **kwargs: Any) -> AsyncEngine:
+    kwargs.setdefault("connect_args", {"timeout": lock_timeout})
     parsed = make_url(url)
     if parsed.drivername == "sqlite+aiosqlite":
         parsed = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
     engine = create_async_engine(parsed, **kwargs)
+    busy_ms = int(lock_timeout * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -51,7 +65,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -92,7 +106,6 @@ async def begin_write(session: AsyncSession) -> None:
 # (bench/results.md). Writers in other processes still meet at SQLite's lock and busy timeout.
 TurnsPerLoop = WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
 _writer_turns: WeakKeyDictionary[Engine | Connection, TurnsPerLoop] = WeakKeyDictionary()
-WRITER_WAIT_S = 30  # as long as the busy timeout: a writer never waits longer than before
 
 
 async def _take_writer_turn(session: AsyncSession, bind: Engine | Connection) -> Callable[[], None]:
@@ -103,11 +116,13 @@ async def _take_writer_turn(session: AsyncSession, bind: Engine | Connection) ->
     """
     per_loop = _writer_turns.setdefault(bind, WeakKeyDictionary())
     turn = per_loop.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    # As long as the busy timeout: a writer waits no longer here than at SQLite's lock.
+    wait = _lock_timeouts.get(bind.engine, LOCK_TIMEOUT_S)
     try:
-        async with asyncio.timeout(WRITER_WAIT_S):
+        async with asyncio.timeout(wait):
             await turn.acquire()
     except TimeoutError:
-        raise TimeoutError(f"another writer held the database for {WRITER_WAIT_S} s") from None
+        raise TimeoutError(f"another writer held the database for {wait:g} s") from None
     released = False
 
     def release() -> None:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import clock
 from app.crypto import unseal
+from app.db.faults import is_unavailable
 from app.db.models import OutboxMessage, Webhook
 from app.db.session import begin_write, create_sessionmaker
 from app.net import outbound_client
@@ -57,6 +59,7 @@ log = logging.getLogger("app.notify")
 MAX_ATTEMPTS = 10
 MAX_BACKOFF = timedelta(hours=1)
 WEBHOOK_TIMEOUT_SECONDS = 15.0
+MAX_OUTAGE_PAUSE = 30.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,39 @@ class WorkerOptions:
     lease_seconds: float = 120.0  # longer than any one delivery may take (timeouts are 15-20 s)
     retry_base_seconds: float = 10.0
     batch: int = 10
+
+
+class Outage:
+    """The worker's failures in a row: what to log (the first and the end) and how long to wait."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.since = 0.0
+
+    def failed(self, error: Exception, poll_seconds: float) -> float:
+        """Log the first failure of a streak; return the pause before the next try."""
+        self.failures += 1
+        if self.failures == 1:
+            self.since = time.monotonic()
+            if is_unavailable(error):
+                log.warning(
+                    "outbox worker: the database is unavailable (%s: %s); "
+                    "retrying with backoff, quietly until it is back",
+                    type(error).__name__,
+                    str(error).splitlines()[0][:300] if str(error) else "",
+                )
+            else:
+                log.exception("outbox worker: polling failed; retrying with backoff")
+        return min(poll_seconds * 2 ** (self.failures - 1), MAX_OUTAGE_PAUSE)
+
+    def ended(self) -> None:
+        if self.failures:
+            log.warning(
+                "outbox worker: working again after %.0f s (%d failed polls)",
+                time.monotonic() - self.since,
+                self.failures,
+            )
+            self.failures = 0
 
 
 def backoff(attempts: int, base_seconds: float) -> timedelta:
@@ -214,15 +250,19 @@ class OutboxWorker:
                 await self.mark(message, None)
 
     async def run_forever(self) -> None:
+        """Poll until cancelled. A database outage is logged once when it starts and once when
+        it ends, and polled with a growing pause (up to ``MAX_OUTAGE_PAUSE``) meanwhile."""
         log.info("outbox worker started")
+        outage = Outage()
         while True:
             try:
                 attempted = await self.run_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox worker: claiming failed; retrying")
-                attempted = 0
+            except Exception as exc:
+                await asyncio.sleep(outage.failed(exc, self.options.poll_seconds))
+                continue
+            outage.ended()
             if not attempted:
                 await asyncio.sleep(self.options.poll_seconds)
 
