@@ -168,9 +168,9 @@ def create_api_key(settings: Settings, slug: str) -> None:
 @click.option(
     "--lease",
     type=float,
-    default=120.0,
+    default=10.0,
     show_default=True,
-    help="Seconds a claimed message stays locked.",
+    help="Seconds a claimed message stays locked (renewed while it is being delivered).",
 )
 @click.option(
     "--retry-base", type=float, default=10.0, show_default=True, help="First retry delay (doubles)."

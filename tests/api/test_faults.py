@@ -309,6 +309,8 @@ def test_the_worker_logs_an_outage_once_and_its_end(pg_url, tmp_path, caplog):
                 while not any("working again" in r.message for r in caplog.records):
                     assert time.monotonic() < deadline, "the worker did not come back"
                     await asyncio.sleep(0.05)
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
