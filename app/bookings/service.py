@@ -36,6 +36,7 @@ from app.db.models import (
     public_id,
 )
 from app.db.session import begin_write, lock_host
+from app.i18n import _
 from app.notify import record_booking_event
 from app.scheduling import (
     Availability,
@@ -49,6 +50,9 @@ from app.scheduling import (
 from app.settings import Settings
 
 MAX_RANGE_DAYS = 62
+# What one API answer may hold: a 62-day range of a 1-minute event type would be ~85,000 slots
+# (6 MB, 0.4 s of CPU). The widget asks for a month at most, so it is never refused.
+MAX_SLOTS_PER_ANSWER = 10_000
 OVERLAP_MARKERS = ("booking_overlap", "ex_bookings_no_overlap")
 
 
@@ -140,12 +144,29 @@ def check_date_range(date_from: date, date_to: date) -> None:
 
 
 async def slots_for_window(
-    session: AsyncSession, event_type: EventType, window: Interval, now: datetime | None = None
+    session: AsyncSession,
+    event_type: EventType,
+    window: Interval,
+    now: datetime | None = None,
+    *,
+    capped: bool = False,
 ) -> list[Interval]:
+    """Free slots in ``window``. ``capped``: refuse (400) a window holding more than
+    ``MAX_SLOTS_PER_ANSWER`` of them, found without computing the rest."""
     now = now or clock.utcnow()
     availability = await load_availability(session, event_type, event_type.host.timezone)
     busy, starts = await load_held(session, event_type, window.start, window.end)
-    return free_slots(availability, slot_rules(event_type), window, now, busy, starts)
+    limit = MAX_SLOTS_PER_ANSWER + 1 if capped else None
+    slots = free_slots(availability, slot_rules(event_type), window, now, busy, starts, limit)
+    if capped and len(slots) > MAX_SLOTS_PER_ANSWER:
+        raise InvalidInput(
+            _(
+                "This range holds more than %(count)s times: ask for fewer days at once.",
+                count=f"{MAX_SLOTS_PER_ANSWER:,}",
+            ),
+            "dateTo",
+        )
+    return slots
 
 
 async def list_slots(
@@ -160,7 +181,7 @@ async def list_slots(
     check_date_range(date_from, date_to)
     timezone = check_timezone(timezone)
     window = local_day_window(date_from, date_to, timezone)
-    slots = await slots_for_window(session, event_type, window, now)
+    slots = await slots_for_window(session, event_type, window, now, capped=True)
     return [DaySlots(day, day_slots) for day, day_slots in group_by_date(slots, timezone)]
 
 

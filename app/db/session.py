@@ -14,7 +14,10 @@ ranges is the guarantee that holds whatever the code does.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -54,6 +57,8 @@ def create_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT_S, **kwargs: A
 def _sqlite_engine(url: str, lock_timeout: float, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("connect_args", {"timeout": lock_timeout})
     parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        _create_private(Path(parsed.database))
     if parsed.drivername == "sqlite+aiosqlite":
         parsed = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
     engine = create_async_engine(parsed, **kwargs)
@@ -76,6 +81,17 @@ def _sqlite_engine(url: str, lock_timeout: float, **kwargs: Any) -> AsyncEngine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create a new database file readable by its owner only (0600), before SQLite creates it
+    with the umask's (usually world-readable) mode; SQLite gives its -wal and -shm files the
+    same mode as the database file."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -40,5 +40,5 @@ async def free_slots_by_date(
     session: AsyncSession, event_type: EventType, start: str, end: str, timezone: str
 ) -> list[tuple[date, list[Interval]]]:
     timezone = check_timezone(timezone, "timeZone")
-    slots = await slots_for_window(session, event_type, window(start, end, timezone))
+    slots = await slots_for_window(session, event_type, window(start, end, timezone), capped=True)
     return group_by_date(slots, timezone)

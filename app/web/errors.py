@@ -70,6 +70,8 @@ def status_and_message(exc: Exception) -> tuple[int, str]:
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     code, message = status_and_message(exc)
     headers = dict(getattr(exc, "headers", None) or {})
+    # An error is about this request, now: a cache must not answer the next one with it.
+    headers.setdefault("Cache-Control", "no-store")
     if code == HTTP_503_SERVICE_UNAVAILABLE:
         log.warning(
             "database unavailable on %s %s: %s: %s",

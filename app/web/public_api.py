@@ -14,6 +14,7 @@ from app.bookings import service
 from app.bookings.validation import parse_day
 from app.settings import Settings
 from app.web.formats import booking_links, public_booking, public_profile
+from app.web.security import NO_STORE
 
 
 class BookRequest(msgspec.Struct, rename="camel"):
@@ -76,7 +77,9 @@ class PublicSchedulingController(Controller):
     @get(
         "/{user_slug:str}/{event_slug:str}/slots",
         summary="Free slots grouped by the guest's date",
-        responses=public_errors(404),
+        description="At most 10,000 slots per answer: a range holding more is refused (400).",
+        opt={"slot_reads": True},
+        responses=public_errors(404, 429),
     )
     async def slots(
         self,
@@ -105,6 +108,7 @@ class PublicSchedulingController(Controller):
         summary="Create a booking",
         opt={"rate_limited": True},
         status_code=201,
+        cache_control=NO_STORE,
         responses=public_errors(404, 409, 429),
     )
     async def book(
