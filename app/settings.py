@@ -48,6 +48,11 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     run_worker: bool = True
     debug: bool = False
+    # Calendar connections (app/calendars/sync.py): how often each is read, how old busy data
+    # may be before a booking reads it again, and after how long a failing one is emailed about.
+    calendar_sync_seconds: int = 300
+    calendar_fresh_seconds: int = 120
+    calendar_stale_notify_minutes: int = 120
 
     @property
     def is_sqlite(self) -> bool:
@@ -87,4 +92,7 @@ class Settings:
             trusted_proxies=proxies,
             run_worker=_bool(env.get("RUN_WORKER"), True),
             debug=_bool(env.get("DEBUG"), False),
+            calendar_sync_seconds=int(env.get("CALENDAR_SYNC_SECONDS") or 300),
+            calendar_fresh_seconds=int(env.get("CALENDAR_FRESH_SECONDS") or 120),
+            calendar_stale_notify_minutes=int(env.get("CALENDAR_STALE_NOTIFY_MINUTES") or 120),
         )

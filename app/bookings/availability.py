@@ -66,16 +66,16 @@ _BUSY_WHERE = (
     CalendarBusy.end > bindparam("start"),
     CalendarBusy.start < bindparam("end"),
 )
-_HELD = select(Booking.held_start, Booking.held_end).where(*_HELD_WHERE).union_all(
-    select(CalendarBusy.start, CalendarBusy.end).where(*_BUSY_WHERE)
+_HELD = (
+    select(Booking.held_start, Booking.held_end)
+    .where(*_HELD_WHERE)
+    .union_all(select(CalendarBusy.start, CalendarBusy.end).where(*_BUSY_WHERE))
 )
 # With a daily cap, the starts of the event type's own bookings count too.
 _HELD_AND_STARTS = (
     select(Booking.held_start, Booking.held_end, Booking.start, Booking.event_type_id)
     .where(*_HELD_WHERE)
-    .union_all(
-        select(CalendarBusy.start, CalendarBusy.end, null(), literal(0)).where(*_BUSY_WHERE)
-    )
+    .union_all(select(CalendarBusy.start, CalendarBusy.end, null(), literal(0)).where(*_BUSY_WHERE))
 )
 
 
