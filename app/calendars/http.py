@@ -103,8 +103,8 @@ def _connect_message(host: str, exc: Exception) -> str:
     lowered = text.lower()
     if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
         return f"TLS error with {host}: {text}"
-    if "refused" in lowered:
-        return f"{host} refused the connection"
+    if "refused" in lowered or "all connection attempts failed" in lowered:
+        return f"{host} refused the connection (is the server running?)"
     if "name or service" in lowered or "resolve" in lowered or "nodename" in lowered:
         return f"{host} could not be found (DNS)"
     return f"could not connect to {host}: {text}"
