@@ -53,6 +53,8 @@ class Settings:
     calendar_sync_seconds: int = 300
     calendar_fresh_seconds: int = 120
     calendar_stale_notify_minutes: int = 120
+    # Let webhooks and calendar connections reach private/loopback addresses (app/net.py).
+    allow_private_urls: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -95,4 +97,5 @@ class Settings:
             calendar_sync_seconds=int(env.get("CALENDAR_SYNC_SECONDS") or 300),
             calendar_fresh_seconds=int(env.get("CALENDAR_FRESH_SECONDS") or 120),
             calendar_stale_notify_minutes=int(env.get("CALENDAR_STALE_NOTIFY_MINUTES") or 120),
+            allow_private_urls=_bool(env.get("ALLOW_PRIVATE_URLS"), False),
         )

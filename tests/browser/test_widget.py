@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from app.bookings.errors import SLOT_TAKEN
-from support import booking_body, demo_slot, next_weekday
+from support import BERLIN, booking_body, demo_slot, next_weekday
 
 pytestmark = pytest.mark.xdist_group("browser")
+
+
+def clock_label(moment: datetime) -> str:
+    """A time as the widget shows it to an American browser: ``5:00\u202fPM``."""
+    return f"{moment.hour % 12 or 12}:{moment.minute:02d}\u202f{'AM' if moment.hour < 12 else 'PM'}"
 
 
 def no_horizontal_scroll(page: Page) -> None:
@@ -98,12 +105,11 @@ def test_switching_the_time_zone_moves_the_times(page: Page, base_url: str) -> N
         "els => els.map(e => e.getAttribute('aria-label'))"
     )
     assert "9:00\u202fAM to 9:30\u202fAM" not in labels
-    berlin_nine = (
-        "5:00\u202fPM to 5:30\u202fPM"
-        if day.month in (11, 12, 1, 2, 3)
-        else "4:00\u202fPM to 4:30\u202fPM"
+    # The demo host's 9:00 in Berlin, in Tokyo on that day: zoneinfo knows both zones' DST rules.
+    berlin_nine = datetime.combine(day, time(9), BERLIN).astimezone(ZoneInfo("Asia/Tokyo"))
+    assert f"{clock_label(berlin_nine)} to {clock_label(berlin_nine + timedelta(minutes=30))}" in (
+        labels
     )
-    assert berlin_nine in labels
 
 
 def test_a_validation_error_shows_next_to_its_field(page: Page, base_url: str, shot) -> None:
