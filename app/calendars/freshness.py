@@ -12,7 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.db.models import Booking
 
 Refresher = Callable[[int], Awaitable[None]]
 _refreshers: WeakKeyDictionary[Any, Refresher] = WeakKeyDictionary()
@@ -28,7 +31,20 @@ def unregister(engine: AsyncEngine) -> None:
 
 async def refresh_before_booking(session: AsyncSession, host_id: int) -> None:
     """Re-read the host's calendars if their busy data is stale (bounded by a short timeout)."""
-    bind = session.get_bind()
-    refresher = _refreshers.get(getattr(bind, "engine", bind))
+    refresher = _refresher(session)
     if refresher is not None:
         await refresher(host_id)
+
+
+async def refresh_before_change(session: AsyncSession, booking_uid: str) -> None:
+    """The same, for the host of an existing booking (a reschedule)."""
+    refresher = _refresher(session)
+    if refresher is not None:
+        host_id = await session.scalar(select(Booking.host_id).where(Booking.uid == booking_uid))
+        if host_id is not None:
+            await refresher(host_id)
+
+
+def _refresher(session: AsyncSession) -> Refresher | None:
+    bind = session.get_bind()
+    return _refreshers.get(getattr(bind, "engine", bind))

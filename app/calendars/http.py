@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from app.calendars.providers import CalendarError, NotACalendar, Unreachable
+from app.net import OutboundRefused
 
 MAX_REDIRECTS = 3
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -80,17 +81,14 @@ async def _exchange(
             return response, b"".join(chunks)
     except CalendarError:
         raise
+    except OutboundRefused as exc:
+        raise Refused(str(exc)) from None
     except httpx.TimeoutException:
         raise Unreachable(f"{host} did not answer in time") from None
     except httpx.ConnectError as exc:
         raise Unreachable(_connect_message(host, exc)) from None
     except (httpx.HTTPError, ssl.SSLError) as exc:
         raise Unreachable(f"could not talk to {host}: {_short(exc)}") from None
-    except Exception as exc:
-        # app.net refuses private addresses by raising its own error; no other is expected.
-        if type(exc).__name__ == "OutboundRefused":
-            raise Refused(str(exc)) from None
-        raise
 
 
 class BadSize(CalendarError):
