@@ -79,11 +79,13 @@ def _process(args: list[str], port: int, log: Path) -> Iterator[None]:
 
 
 @contextmanager
-def radicale(root: Path) -> Iterator[DavServer]:
-    """Radicale with htpasswd users (plain): each test registers its own (``account``)."""
-    port = free_port()
+def radicale(root: Path, port: int | None = None) -> Iterator[DavServer]:
+    """Radicale with htpasswd users (plain): each test registers its own (``account``).
+    Started again on the same ``root`` and ``port``, it serves the same data."""
+    port = port or free_port()
     htpasswd = root / "users"
-    htpasswd.write_text("")
+    if not htpasswd.exists():
+        htpasswd.write_text("")
     server = DavServer("radicale", f"http://127.0.0.1:{port}/", root)
     args = [
         str(BIN / "radicale"),

@@ -38,6 +38,7 @@ from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.bookings.tokens import guest_links, host_links
+from app.calendars.writeback import needs_write, write_row
 from app.db.models import Booking, OutboxMessage, Webhook
 from app.db.session import begin_write
 from app.notify.email import guest_email, host_email
@@ -135,12 +136,14 @@ async def expand_booking_event(
     previous: Booking | None = None
     hooks: list[Webhook] = []
     root = ""
+    write_calendar = False
     async with sessionmaker() as session:
         booking = await _load_booking(session, message.booking_uid)
         if booking is not None:
             if event.get("previousUid"):
                 previous = await _load_booking(session, event["previousUid"])
             root = await first_uid(session, booking)
+            write_calendar = await needs_write(session, booking.host_id, root)
             query = (
                 select(Webhook)
                 .where(Webhook.host_id == booking.host_id, Webhook.active.is_(True))
@@ -158,6 +161,8 @@ async def expand_booking_event(
         note = f"booking {message.booking_uid} no longer exists: nothing sent"
     else:
         rows = _messages(settings, booking, trigger, previous, root, hooks, at, now)
+        if write_calendar:  # the host's destination calendar (app/calendars/writeback.py)
+            rows.append(write_row(booking.uid, root, now))
         note = ""
 
     async with sessionmaker() as session:
