@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import (
     HELD_STATUSES,
     Booking,
-    CalendarBusy,
     EventType,
+    HostBusy,
     Schedule,
     ScheduleInterval,
     ScheduleOverride,
@@ -59,23 +59,23 @@ _HELD_WHERE = (
     Booking.held_start < bindparam("end"),
     Booking.id != bindparam("exclude_id"),
 )
-# Busy times synced from the host's selected calendars (app/calendars/sync.py) block slots like
-# held ranges do; the same statement reads both, on the same kind of index.
+# Busy times synced from the host's selected calendars (merged across them: app/calendars/busy.py)
+# block slots like held ranges do; the same statement reads both, on the same kind of index.
 _BUSY_WHERE = (
-    CalendarBusy.host_id == bindparam("host_id"),
-    CalendarBusy.end > bindparam("start"),
-    CalendarBusy.start < bindparam("end"),
+    HostBusy.host_id == bindparam("host_id"),
+    HostBusy.end > bindparam("start"),
+    HostBusy.start < bindparam("end"),
 )
 _HELD = (
     select(Booking.held_start, Booking.held_end)
     .where(*_HELD_WHERE)
-    .union_all(select(CalendarBusy.start, CalendarBusy.end).where(*_BUSY_WHERE))
+    .union_all(select(HostBusy.start, HostBusy.end).where(*_BUSY_WHERE))
 )
 # With a daily cap, the starts of the event type's own bookings count too.
 _HELD_AND_STARTS = (
     select(Booking.held_start, Booking.held_end, Booking.start, Booking.event_type_id)
     .where(*_HELD_WHERE)
-    .union_all(select(CalendarBusy.start, CalendarBusy.end, null(), literal(0)).where(*_BUSY_WHERE))
+    .union_all(select(HostBusy.start, HostBusy.end, null(), literal(0)).where(*_BUSY_WHERE))
 )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.bookings.errors import InvalidInput, NotFound
+from app.calendars.busy import remerge
 from app.calendars.caldav_provider import CalDAVProvider
 from app.calendars.connections import APPLE_URL, open_provider, sealed
 from app.calendars.expand import Limits
@@ -222,6 +223,7 @@ async def set_selected(
         )
     else:
         await session.execute(delete(CalendarBusy).where(CalendarBusy.calendar_id == calendar.id))
+        await remerge(session, host.id)
     await session.commit()
     await session.refresh(calendar)
     return calendar
@@ -271,6 +273,7 @@ async def disconnect(session: AsyncSession, host: Host, credential_id: int) -> C
         .values(calendar_id=None)
     )
     await session.execute(delete(CalendarConnection).where(CalendarConnection.id == connection.id))
+    await remerge(session, host.id)
     await session.commit()
     return connection
 

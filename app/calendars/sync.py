@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import clock
 from app.calendars import expand
+from app.calendars.busy import remerge
 from app.calendars.providers import (
     AuthFailed,
     CalendarError,
@@ -417,6 +418,7 @@ async def _sync_calendar(
                 last_error="\n".join(warnings)[:MAX_ERROR],
             )
         )
+        await remerge(session, state.connection.host_id)
         await session.commit()
     return f"{len(to_expand)} read, {busy} busy"
 
@@ -514,6 +516,7 @@ async def _reconcile(
                     last_error="deleted on the server: its busy times no longer count",
                 )
             )
+            await remerge(session, state.connection.host_id)
         await session.commit()
         calendars = list(
             await session.scalars(
@@ -546,6 +549,7 @@ async def _forget(
             .where(ConnectedCalendar.id == calendar.id)
             .values(ctag="", etag="", synced_from=None, synced_until=None, last_error=message)
         )
+        await remerge(session, calendar.host_id)
         await session.commit()
 
 

@@ -405,6 +405,20 @@ class CalendarBusy(Base):
     end: Mapped[datetime]
 
 
+class HostBusy(Base):
+    """A host's calendar busy times merged across its selected calendars: what slot lists read
+    (``calendar_busy`` keeps them per calendar and event, for the sync and the explainer).
+    Merged, a month of a busy host is a few hundred rows instead of thousands."""
+
+    __tablename__ = "host_busy"
+    __table_args__ = (Index("ix_host_busy_host_end", "host_id", "end", "start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+
+
 class CalendarEventRef(Base):
     """Where a booking's event was written in the host's calendar (one per reschedule chain:
     ``booking_uid`` is the chain's first uid, as in the iCalendar UID). Cal.com's booking

@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from app.calendars.sync import CalendarSyncer
-from app.db.models import CalendarBusy, CalendarConnection, Host
+from app.db.models import CalendarBusy, CalendarConnection, Host, HostBusy
 from app.db.session import create_engine, create_sessionmaker
 from app.hosts.service import create_api_key
 from app.main import create_app
@@ -155,7 +155,7 @@ def test_connect_sync_and_slots_disappear(
     # Unselect: the busy time stops counting at once; select again: back after a sync.
     params = f"integration=caldav_calendar&externalId={cal['externalId']}&credentialId={credential['id']}"
     assert api.delete(f"/v2/selected-calendars?{params}").status_code == 200
-    assert count(settings, CalendarBusy) == 0
+    assert count(settings, CalendarBusy) == count(settings, HostBusy) == 0
     assert z(at(day, 10)) in slot_starts(api, day)
     chosen = api.post(
         "/v2/selected-calendars",
@@ -173,7 +173,7 @@ def test_connect_sync_and_slots_disappear(
     gone = api.post("/v2/calendars/caldav/disconnect", json={"id": credential["id"]})
     assert gone.status_code == 200, gone.text
     assert count(settings, CalendarConnection) == 0
-    assert count(settings, CalendarBusy) == 0
+    assert count(settings, CalendarBusy) == count(settings, HostBusy) == 0
     assert z(at(day, 10)) in slot_starts(api, day)
 
 

@@ -1,8 +1,10 @@
 """Calendar connections: accounts, their calendars, what the servers sent, busy times, and the
 events written for bookings (app/calendars).
 
-``calendar_busy`` is indexed like held bookings, by (host, end, start): a slot list reads the
-busy times of a host's window with one range scan that never walks the host's past.
+``calendar_busy`` holds busy times per calendar and event (the sync replaces an event's rows
+when it changes; the explainer names the calendar); ``host_busy`` holds them merged across the
+host's calendars, and that is what slot lists read. Both are indexed like held bookings, by
+(host, end, start): one range scan that never walks the host's past.
 A host has at most one destination calendar: a partial unique index says so.
 
 Revision ID: 0004
@@ -155,6 +157,19 @@ def upgrade() -> None:
     op.create_index(op.f("ix_calendar_busy_object_id"), "calendar_busy", ["object_id"])
 
     op.create_table(
+        "host_busy",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("host_id", sa.Integer(), nullable=False),
+        sa.Column("start", Instant, nullable=False),
+        sa.Column("end", Instant, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["host_id"], ["hosts.id"], name=op.f("fk_host_busy_host_id_hosts"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_host_busy")),
+    )
+    op.create_index("ix_host_busy_host_end", "host_busy", ["host_id", "end", "start"])
+
+    op.create_table(
         "calendar_event_refs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("host_id", sa.Integer(), nullable=False),
@@ -190,6 +205,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("calendar_event_refs")
+    op.drop_table("host_busy")
     op.drop_table("calendar_busy")
     op.drop_table("calendar_objects")
     op.drop_table("calendars")
