@@ -37,6 +37,8 @@ DECLINED = "Declined"
 RESCHEDULED = "Rescheduled"
 HELD_STATUSES = (CONFIRMED, PENDING)
 ALL_STATUSES = (CONFIRMED, PENDING, CANCELLED, DECLINED, RESCHEDULED)
+# The outbox row a booking change (or a time-driven event) is recorded as (``app.notify.events``).
+EVENT_KIND = "booking_event"
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -147,7 +147,7 @@ def test_bad_webhooks_are_400(client, demo_headers):
         {"subscriberUrl": "javascript:alert(1)"},
         {"subscriberUrl": "https://"},
         {"subscriberUrl": "not a url"},
-        {"subscriberUrl": "https://example.com", "triggers": ["MEETING_STARTED"]},
+        {"subscriberUrl": "https://example.com", "triggers": ["BOOKING_EXPLODED"]},
         {"subscriberUrl": "https://example.com", "triggers": []},
         {"subscriberUrl": 42},
     ]
