@@ -330,3 +330,38 @@ def test_a_calendar_deleted_on_the_server_is_reported(radicale_server: DavServer
     [gone] = calendars(settings.database_url)
     assert "deleted on the server" in gone.last_error
     assert datetime.now(UTC) > at(day, 0) - timedelta(days=30)
+
+
+def test_slow_huge_and_tls_faults_each_say_what_went_wrong(
+    feeds: tuple[str, FeedStore], radicale_server: DavServer, settings: Settings
+):
+    from app.calendars.expand import Limits
+
+    base, store = feeds
+    slow, huge = f"/{uid()}.ics", f"/{uid()}.ics"
+    store.publish(slow, vcalendar())
+    store.delay[slow] = 2
+    store.publish(huge, vcalendar(*[f"UID:{n}\r\nDTSTART:20261210T100000Z" for n in range(200)]))
+    connection_id = add_connection(settings.database_url, kind="ics_feed")
+    add_feed_calendar(settings.database_url, connection_id, "slow")
+    add_feed_calendar(settings.database_url, connection_id, "huge")
+    factory = lambda connection, calendars: IcsFeedProvider(  # noqa: E731
+        {"slow": base + slow, "huge": base + huge},
+        httpx.AsyncClient(timeout=0.5),
+        Limits(max_bytes=2000),
+    )
+    [outcome] = sync(settings, factory)
+    assert "slow: 127.0.0.1 did not answer in time" in outcome.error
+    assert "huge: 127.0.0.1 sent more than 2,000 bytes: refused" in outcome.error
+
+    tls = radicale_server.url.replace("http://", "https://")
+    make_due(settings.database_url)
+
+    async def drop(session: Any) -> None:
+        await session.execute(update(CalendarConnection).values(kind="caldav"))
+        await session.commit()
+
+    with_session(settings.database_url, drop)
+    factory = lambda c, cals: CalDAVProvider(tls, "u", "p", httpx.AsyncClient(timeout=5))  # noqa: E731
+    [outcome] = sync(settings, factory)
+    assert outcome.error.startswith("TLS error with 127.0.0.1") or "could not talk" in outcome.error
