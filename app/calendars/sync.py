@@ -743,7 +743,7 @@ def sync_lifespan(
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         syncer = CalendarSyncer(settings, create_sessionmaker(engine))
-        freshness.register(engine, syncer.refresh_host)
+        freshness.register(engine, syncer.refresh_host, syncer.options.fresh_for)
         task = None
         if settings.run_worker:
             task = asyncio.create_task(syncer.run_forever(), name="calendar-sync")
