@@ -22,6 +22,7 @@ from app.bookings.tokens import make_token
 from app.db.models import CANCELLED, CONFIRMED, DECLINED, PENDING, RESCHEDULED, Booking
 from app.db.models import OutboxMessage as Outbox
 from app.notify.events import EVENT_KIND
+from app.notify.timed import is_timed
 from app.settings import Settings
 from support import (
     booking_body,
@@ -68,11 +69,13 @@ def booking_row(database_url: str, uid: str) -> Booking:
 
 
 def events_of(database_url: str, uid: str) -> list[str]:
-    """The triggers recorded for one booking, in order (BOOKING_CREATED first)."""
+    """The triggers its changes recorded for one booking, in order (BOOKING_CREATED first),
+    without the time-driven events planned for it (meeting start and end)."""
 
     async def work(session: Any) -> list[str]:
         query = select(Outbox).where(Outbox.kind == EVENT_KIND, Outbox.booking_uid == uid)
-        return [m.payload["trigger"] for m in await session.scalars(query.order_by(Outbox.id))]
+        rows = await session.scalars(query.order_by(Outbox.id))
+        return [m.payload["trigger"] for m in rows if not is_timed(m.payload)]
 
     return with_session(database_url, work)  # type: ignore[no-any-return]
 
