@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# Without its dependencies: see the note in pyproject.toml (niquests brings urllib3-future).
+CALDAV := caldav>=3.6,<4
 
 .PHONY: run test install dev lint bench wrk chromium clean
 
@@ -12,10 +14,12 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --no-deps "$(CALDAV)"
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev,bench]"
+	$(BIN)/pip install -q --no-deps "$(CALDAV)"
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
