@@ -15,8 +15,9 @@ Per calendar (only the selected ones: the others block nothing and are not read)
 2. expand new or changed resources into busy intervals (in a thread: it is CPU work), and all
    stored ones again when the window moved; our own bookings' events (UID ``<booking
    uid>@booking-widget``) are left out, since the bookings already hold their time;
-3. one write transaction: replace those resources and their busy rows, drop past ones, record the
-   calendar's state and warnings.
+3. one write transaction: replace those resources and their busy rows (``calendar_busy``), drop
+   past ones, rebuild the host's merged busy times (``host_busy``, what slot lists read), record
+   the calendar's state and warnings.
 
 A failure keeps the last busy times (never silently dropped) and marks the connection: last
 error, ``failing_since``; once that is older than ``stale_notify_after`` the host is emailed,
