@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from app.db.models import CalendarBusy, ConnectedCalendar
-from support import with_session
+from app.calendars.sync import CalendarSyncer
+from app.db.models import CalendarBusy, CalendarConnection, ConnectedCalendar
+from app.db.session import create_engine, create_sessionmaker
+from app.settings import Settings
+from support import run, with_session
 
 BERLIN = ZoneInfo("Europe/Berlin")
 STAMP = "%Y%m%dT%H%M%S"
@@ -67,3 +70,20 @@ def calendars(url: str) -> list[ConnectedCalendar]:
 
 def hours(n: float) -> timedelta:
     return timedelta(hours=n)
+
+
+def sync_now(settings: Settings) -> list[Any]:
+    async def go() -> list[Any]:
+        engine = create_engine(settings.database_url)
+        try:
+            syncer = CalendarSyncer(settings, create_sessionmaker(engine))
+            return await syncer.sync(list(await _ids(create_sessionmaker(engine))), discover=True)
+        finally:
+            await engine.dispose()
+
+    return run(go())
+
+
+async def _ids(sessionmaker: Any) -> list[int]:
+    async with sessionmaker() as session:
+        return list(await session.scalars(select(CalendarConnection.id)))

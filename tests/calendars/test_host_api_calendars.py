@@ -13,15 +13,13 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from app.calendars.sync import CalendarSyncer
 from app.db.models import CalendarBusy, CalendarConnection, Host, HostBusy
-from app.db.session import create_engine, create_sessionmaker
 from app.hosts.service import create_api_key
 from app.main import create_app
 from app.settings import Settings
 from calendar_servers import DavServer, FeedStore
-from calendar_support import at, uid, utc, vcalendar, vevent
-from support import make_settings, next_weekday, prepare_database, run, with_session
+from calendar_support import at, sync_now, uid, utc, vcalendar, vevent
+from support import make_settings, next_weekday, prepare_database, with_session
 
 pytestmark = pytest.mark.xdist_group("calendars")
 
@@ -39,23 +37,6 @@ def api(settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-arg]
     with TestClient(app=create_app(settings)) as client:
         client.headers["Authorization"] = f"Bearer {key}"
         yield client
-
-
-def sync_now(settings: Settings) -> list[Any]:
-    async def go() -> list[Any]:
-        engine = create_engine(settings.database_url)
-        try:
-            syncer = CalendarSyncer(settings, create_sessionmaker(engine))
-            return await syncer.sync(list(await _ids(create_sessionmaker(engine))), discover=True)
-        finally:
-            await engine.dispose()
-
-    return run(go())
-
-
-async def _ids(sessionmaker: Any) -> list[int]:
-    async with sessionmaker() as session:
-        return list(await session.scalars(select(CalendarConnection.id)))
 
 
 def count(settings: Settings, model: Any) -> int:

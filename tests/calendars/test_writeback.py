@@ -14,7 +14,6 @@ import icalendar
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select, update
-from test_host_api_calendars import sync_now
 
 from app import clock
 from app.calendars.writeback import CALENDAR_KIND, booking_references
@@ -26,7 +25,7 @@ from app.notify.worker import OutboxWorker
 from app.settings import Settings
 from bench.server import free_port
 from calendar_servers import DavServer, radicale
-from calendar_support import at
+from calendar_support import at, sync_now
 from support import make_settings, next_weekday, prepare_database, run, with_session
 
 pytestmark = pytest.mark.xdist_group("calendars")
