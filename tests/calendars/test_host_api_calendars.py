@@ -5,7 +5,6 @@ and every bad input with a clear 400 and nothing saved."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from app.db.models import CalendarBusy, CalendarConnection, Host, HostBusy
+from app.db.models import CalendarBusy, CalendarConnection, HostBusy
 from app.hosts.service import create_api_key
 from app.main import create_app
 from app.settings import Settings
@@ -300,13 +299,3 @@ def test_busy_times_bad_input(api: TestClient):  # type: ignore[type-arg]
         ).status_code
         == 404
     )
-
-
-def _host(settings: Settings) -> Host:
-    async def work(session: Any) -> Host:
-        return (await session.scalars(select(Host).where(Host.slug == "demo"))).one()
-
-    return with_session(settings.database_url, work)
-
-
-_ = timedelta
