@@ -182,7 +182,8 @@ async def save_ics_feeds(
 async def check_connection(
     session: AsyncSession, settings: Settings, host: Host, integration: str
 ) -> CalendarConnection:
-    """Ask the server now whether the host's connection(s) of this kind still work (400 if not)."""
+    """Ask the server now whether the host's connection(s) of this kind still work (400 if not),
+    and make them due for a sync."""
     connections = await _of_kind(session, host.id, integration)
     if not connections:
         raise NotFound(_("No %(name)s calendar is connected.", name=integration))
@@ -191,6 +192,9 @@ async def check_connection(
             settings, connection, connection.calendars, request_timeout=CHECK_TIMEOUT
         )
         await _ask(provider.discover(), provider)
+    # It works: read it again soon (and again at all, if its password had been refused).
+    for connection in connections:
+        await request_sync(session, host, connection.id)
     return connections[0]
 
 
