@@ -14,7 +14,12 @@ from app.i18n import _, use_locale
 
 
 def stale_email(
-    host: Host, connection: CalendarConnection, error: str, since: datetime, now: datetime
+    host: Host,
+    connection: CalendarConnection,
+    error: str,
+    since: datetime,
+    now: datetime,
+    refused: bool = False,
 ) -> OutboxMessage:
     """An ``email`` outbox row: the worker sends it (or logs it without SMTP)."""
     with use_locale(host.locale):
@@ -36,6 +41,11 @@ def stale_email(
             _("The server's answer: %(error)s", error=error or _("no answer")),
             "",
             _(
+                "The server refused the user name or password: connect the calendar again "
+                "with a valid (app) password. Until then we do not try again."
+            )
+            if refused
+            else _(
                 "Check the address and the password, or reconnect the calendar. We keep "
                 "trying, and will not email you again about this until it works again."
             ),

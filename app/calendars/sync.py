@@ -22,7 +22,7 @@ Per calendar (only the selected ones: the others block nothing and are not read)
 A failure keeps the last busy times (never silently dropped) and marks the connection: last
 error, ``failing_since``; once that is older than ``stale_notify_after`` the host is emailed,
 once per outage (through the outbox, like every email). Wrong credentials stop the syncing
-(``invalid``) until they are saved again.
+(``invalid``) until they are saved again, and are emailed about at once.
 """
 
 from __future__ import annotations
@@ -622,9 +622,9 @@ async def _finish(
             "failing_since": failing_since,
             "next_sync_at": now + retry,
         }
-        notify = (
-            connection.stale_notified_at is None
-            and now - failing_since >= options.stale_notify_after
+        # Refused credentials are not retried, so the host hears of them at once.
+        notify = connection.stale_notified_at is None and (
+            outcome.invalid or now - failing_since >= options.stale_notify_after
         )
         if notify:
             values["stale_notified_at"] = now
@@ -644,7 +644,11 @@ async def _finish(
         if notify:
             host = await session.get(Host, connection.host_id)
             if host is not None:
-                session.add(stale_email(host, connection, outcome.error, failing_since, now))
+                session.add(
+                    stale_email(
+                        host, connection, outcome.error, failing_since, now, outcome.invalid
+                    )
+                )
         await session.commit()
 
 

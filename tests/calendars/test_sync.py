@@ -310,6 +310,13 @@ def test_refused_connection_and_wrong_password(radicale_server: DavServer, setti
         return (await session.scalars(select(CalendarConnection))).one()
 
     assert with_session(settings.database_url, state).invalid
+
+    async def emails(session: Any) -> list[Any]:
+        query = select(OutboxMessage).where(OutboxMessage.kind == "email")
+        return list(await session.scalars(query))
+
+    [email] = with_session(settings.database_url, emails)  # told at once, not retried
+    assert "refused the user name or password" in email.payload["text"]
     make_due(settings.database_url)
     assert sync(settings, dav_factory(radicale_server, user, password)) == []  # not retried
 
