@@ -260,14 +260,15 @@ def build_message(settings: Settings, payload: dict[str, Any], message_id: str) 
     message["Message-ID"] = f"<{message_id}@{_mail_domain(settings)}>"
     message.set_content(payload["text"])
     message.add_alternative(payload["html"], subtype="html")
-    method = payload.get("icsMethod", "REQUEST")
-    message.add_attachment(
-        payload["ics"].encode(),
-        maintype="text",
-        subtype="calendar",
-        filename="invite.ics" if method != "CANCEL" else "cancel.ics",
-        params={"method": method},
-    )
+    if payload.get("ics"):  # notices to hosts (a calendar that cannot be read) carry none
+        method = payload.get("icsMethod", "REQUEST")
+        message.add_attachment(
+            payload["ics"].encode(),
+            maintype="text",
+            subtype="calendar",
+            filename="invite.ics" if method != "CANCEL" else "cancel.ics",
+            params={"method": method},
+        )
     return message
 
 
