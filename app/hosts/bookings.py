@@ -28,6 +28,8 @@ from app.bookings.service import book
 from app.bookings.validation import (
     LOCALE_RE,
     MAX_NAME,
+    MULTI_LINE_FORBIDDEN,
+    ONE_LINE_FORBIDDEN,
     BookingInput,
     check_custom_fields,
     check_email,
@@ -36,6 +38,7 @@ from app.bookings.validation import (
     check_timezone,
     parse_instant,
 )
+from app.calendars.freshness import refresh_before_booking
 from app.db.models import (
     CANCELLED,
     CONFIRMED,
@@ -49,6 +52,7 @@ from app.db.models import (
 )
 from app.db.session import begin_write
 from app.hosts.event_types import find_own_event_type
+from app.i18n import _
 
 STATUS_FILTERS = ("upcoming", "unconfirmed", "past", "cancelled")
 MAX_GUESTS = 10
@@ -144,9 +148,18 @@ def _metadata(value: dict[str, Any]) -> dict[str, Any]:
     if len(value) > MAX_METADATA_KEYS:
         raise InvalidInput(f"metadata: at most {MAX_METADATA_KEYS} keys.", "metadata")
     for key, item in value.items():
-        if len(key) > 40 or not isinstance(item, str | int | float | bool) or len(str(item)) > 500:
+        if (
+            len(key) > 40
+            or ONE_LINE_FORBIDDEN.search(key)
+            or not isinstance(item, str | int | float | bool)
+            or len(str(item)) > 500
+            or (isinstance(item, str) and MULTI_LINE_FORBIDDEN.search(item))
+        ):
             raise InvalidInput(
-                "metadata keys must be short (40) and values strings, numbers or booleans (500).",
+                _(
+                    "metadata keys must be short (40) and values strings, numbers or booleans "
+                    "(500), without control characters."
+                ),
                 "metadata",
             )
     return dict(value)
@@ -190,5 +203,6 @@ async def create_api_booking(session: AsyncSession, host: Host, request: NewBook
     )
     booking_input = check_new_booking(request, event_type)
     availability = await load_availability(session, event_type, host.timezone)
+    await refresh_before_booking(session, host.id)  # stale calendar busy times, not under lock
     await begin_write(session)  # reads first: see book()
     return await book(session, event_type, booking_input, availability=availability)

@@ -1,15 +1,16 @@
-"""Who is asking, and over what: forwarded headers believed only from ``TRUSTED_PROXIES``.
+"""Who is asking, and over what: forwarded headers believed only from ``TRUSTED_PROXIES``; and the
+key a client's requests are counted under for the rate limits.
 
 Behind a reverse proxy every connection comes from the proxy. When the peer is one of the trusted
 proxies (IPs or CIDRs), ``forwarded_headers`` rewrites the request's client address from
 ``X-Forwarded-For`` and its scheme from ``X-Forwarded-Proto``, once, before anything else reads
-them: the rate limiter, the access log, ``request.url``. From any other peer the headers are
+them: the rate limits, the access log, ``request.url``. From any other peer the headers are
 ignored, so a client cannot pick its own address. This module is the one place that reads them.
 
 ``X-Forwarded-For`` is read from the right: each trusted proxy appends the address it saw, so the
-first address from the right that is not a trusted proxy is the client. A value that is not an IP
-address stops the walk and the nearest trusted hop is taken as the client (a garbled header
-cannot choose a rate-limit key).
+first address from the right that is not a trusted proxy is the client. A hop that is not an IP
+address at all makes the header worthless (it is not what a proxy of ours wrote): the client is
+then the peer, as without the header.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class TrustedProxies:
         for hop in reversed([h for h in forwarded_for.split(",") if h.strip()]):
             address = _address(hop)
             if address is None:
-                return nearest
+                return peer
             if not self.trusts(address):
                 return str(address)
             nearest = str(address)
@@ -70,8 +71,8 @@ class TrustedProxies:
 
 
 def forwarded_headers(trusted: tuple[str, ...]) -> Callable[[ASGIApp], ASGIApp]:
-    """ASGI middleware (outermost): rewrite ``scope["client"]`` and ``scope["scheme"]`` in place,
-    so uvicorn's access log shows the client too."""
+    """ASGI middleware (before the rate limits): rewrite ``scope["client"]`` and
+    ``scope["scheme"]`` in place, so uvicorn's access log shows the client too."""
     proxies = TrustedProxies(trusted)
 
     def middleware(app: ASGIApp) -> ASGIApp:
@@ -100,6 +101,26 @@ def _header(scope: Scope, name: bytes) -> str:
     return ",".join(value.decode("latin-1") for key, value in scope["headers"] if key == name)
 
 
-def client_ip(request: Request[Any, Any, Any]) -> str:
-    """The client's address (the rate limiter's key); ``forwarded_headers`` has resolved it."""
-    return request.client.host if request.client else "unknown"
+def rate_limit_key(client: str) -> str:
+    """What a client is counted under: its IPv4 address, or its IPv6 /64 (one subscriber usually
+    holds a whole /64, so counting single IPv6 addresses would let it change address per
+    request)."""
+    address = _address(client)
+    if address is None:
+        return client
+    if isinstance(address, IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def rate_limit_identifier(prefix: str = "") -> Callable[[Request[Any, Any, Any]], str]:
+    """The rate limiter's ``identifier_for_request``: ``prefix`` + the client's key (the client as
+    ``forwarded_headers`` resolved it)."""
+
+    def identifier(request: Request[Any, Any, Any]) -> str:
+        client = request.client.host if request.client else "unknown"
+        return prefix + rate_limit_key(client)
+
+    return identifier

@@ -145,7 +145,7 @@ def test_booking_worker_stops_on_sigterm_with_status_0(settings: Settings):
         text=True,
     )
     assert worker.stdout is not None
-    assert worker.stdout.readline().startswith("outbox worker running")
+    assert worker.stdout.readline().startswith("outbox worker and calendar sync running")
     time.sleep(1)  # polling the outbox
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=30) == 0, worker.stdout.read()
