@@ -27,7 +27,7 @@ from babel.dates import format_date, format_time, get_timezone_name
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.db.models import Booking
-from app.settings import ROOT, Settings
+from app.settings import TEMPLATES_DIR, Settings
 
 log = logging.getLogger("app.notify")
 
@@ -121,7 +121,7 @@ HOST_TEXT: dict[str, tuple[str, str]] = {
 }
 
 _env = Environment(
-    loader=FileSystemLoader(ROOT / "templates" / "emails"),
+    loader=FileSystemLoader(TEMPLATES_DIR / "emails"),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
