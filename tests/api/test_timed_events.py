@@ -5,6 +5,7 @@ while one is due plans it again rather than losing it; other kinds (reminders) p
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections import Counter
 from datetime import datetime, timedelta
@@ -20,7 +21,6 @@ from app.db.session import create_engine, create_sessionmaker
 from app.main import create_app
 from app.notify import timed
 from app.notify.events import record_booking_event
-from app.notify.webhooks import create_webhook
 from app.notify.worker import OutboxWorker, WorkerOptions
 from support import (
     booking_body,
@@ -29,6 +29,7 @@ from support import (
     make_settings,
     next_weekday,
     run,
+    subscribe,
     with_session,
 )
 
@@ -97,9 +98,16 @@ def run_workers(settings, count: int = 2) -> None:
 
 
 @pytest.fixture
+def settings(settings):
+    """The receivers listen on 127.0.0.1: let the server call private addresses."""
+    return dataclasses.replace(settings, allow_private_urls=True)
+
+
+@pytest.fixture
 def backend_settings(request, tmp_path, settings):
     if request.param == "postgresql":
-        return make_settings(tmp_path, database_url=request.getfixturevalue("pg_url"))
+        url = request.getfixturevalue("pg_url")
+        return make_settings(tmp_path, database_url=url, allow_private_urls=True)
     return settings
 
 
@@ -108,10 +116,7 @@ def test_meeting_start_and_end_fire_once_with_two_workers_never_for_cancelled_or
     backend_settings, receiver
 ):
     settings = backend_settings
-    with_session(
-        settings.database_url,
-        lambda s: create_webhook(s, "demo", receiver.url, MEETING, "whsec"),
-    )
+    subscribe(settings, receiver.url, tuple(MEETING))
     with TestClient(app=create_app(settings)) as client:
         kept = book(client, 9)
         cancelled = book(client, 10)
@@ -173,10 +178,7 @@ def test_meeting_start_and_end_fire_once_with_two_workers_never_for_cancelled_or
 def test_a_booking_waiting_for_approval_gets_its_meeting_events_when_confirmed(
     settings, client, receiver
 ):
-    with_session(
-        settings.database_url,
-        lambda s: create_webhook(s, "demo", receiver.url, MEETING, "whsec"),
-    )
+    subscribe(settings, receiver.url, tuple(MEETING))
     pending = book(client, 10, "intro", minutes=15)
     assert timed_rows(settings, pending) == []
     declined = book(client, 11, "intro", minutes=15)
