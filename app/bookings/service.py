@@ -223,6 +223,8 @@ async def book(
         cancellation_reason="",
         rescheduling_reason="",
         decline_reason="",
+        absent_host=False,
+        absent_attendees=[],
         host_id=host.id,
         event_type_id=event_type.id,
         start=slot.start,

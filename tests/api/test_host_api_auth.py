@@ -22,7 +22,10 @@ def test_wrong_keys_are_401(client, demo_headers):
     for value in ("Bearer bk_not-a-key", "Bearer cal_live_123", f"Basic {key}", key, "Bearer "):
         response = client.get("/v2/event-types", headers={"Authorization": value})
         assert response.status_code == 401, value
-        assert response.json() == {"status": "error", "message": response.json()["message"]}
+        body = response.json()
+        assert body["status"] == "error" and body["message"] == body["error"]["message"]
+        assert body["error"]["code"] == "UnauthorizedException"
+        assert body["path"] == "/v2/event-types"
 
 
 def test_bearer_scheme_is_case_insensitive_and_api_version_is_ignored(client, demo_headers):

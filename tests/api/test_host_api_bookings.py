@@ -99,10 +99,12 @@ def test_the_same_slot_cannot_be_booked_twice(client, demo_headers):
     assert book(client, demo_headers, start).status_code == 201
     again = book(client, demo_headers, start, attendee={**ATTENDEE, "email": "b@example.com"})
     assert again.status_code == 400
-    assert again.json() == {
-        "status": "error",
-        "message": "The selected time slot is no longer available.",
-    }
+    body = again.json()
+    assert (body["status"], body["message"]) == (
+        "error",
+        "The selected time slot is no longer available.",
+    )
+    assert body["error"]["code"] == "BadRequestException" and body["path"] == "/v2/bookings"
 
 
 def test_bad_booking_requests_are_400(client, demo_headers):
@@ -156,7 +158,7 @@ def test_cancel_frees_the_slot_and_only_once(client, demo_headers):
     data = response.json()["data"]
     assert (data["status"], data["cancellationReason"]) == ("cancelled", "Schedule conflict")
     again = client.post(f"/v2/bookings/{uid}/cancel", json={}, headers=demo_headers)
-    assert again.status_code == 409
+    assert again.status_code == 400
     assert book(client, demo_headers, start).status_code == 201
 
 
@@ -187,7 +189,7 @@ def test_reschedule_answers_the_new_booking(client, demo_headers):
         client.post(
             f"/v2/bookings/{old['uid']}/reschedule", json={"start": start}, headers=demo_headers
         ).status_code
-        == 409
+        == 400
     )
 
 
@@ -198,7 +200,7 @@ def test_confirm_and_decline_pending_bookings(client, demo_headers):
     assert confirmed.status_code == 200
     assert confirmed.json()["data"]["status"] == "accepted"
     again = client.post(f"/v2/bookings/{pending['uid']}/confirm", headers=demo_headers)
-    assert again.status_code == 409
+    assert again.status_code == 400
     other = book_intro(client, demo_headers, hour=11)
     declined = client.post(
         f"/v2/bookings/{other['uid']}/decline",
@@ -211,7 +213,7 @@ def test_confirm_and_decline_pending_bookings(client, demo_headers):
     accepted = book(client, demo_headers, demo_slot(hour=15)[0]).json()["data"]
     assert (
         client.post(f"/v2/bookings/{accepted['uid']}/decline", headers=demo_headers).status_code
-        == 409
+        == 400
     )
 
 
@@ -227,7 +229,9 @@ def test_another_hosts_booking_is_404(client, demo_headers, other_headers):
     ]:
         response = client.post(f"{base}/{action}", json=body, headers=other_headers)
         assert response.status_code == 404, action
-        assert response.json() == {"status": "error", "message": "Booking not found."}
+        body = response.json()
+        assert (body["status"], body["message"]) == ("error", "Booking not found.")
+        assert body["error"] == {"code": "NotFoundException", "message": "Booking not found."}
     assert client.get(base, headers=demo_headers).json()["data"]["status"] == "accepted"
     assert client.get("/v2/bookings/bkg_nothing", headers=demo_headers).status_code == 404
 

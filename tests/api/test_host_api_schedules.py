@@ -101,8 +101,8 @@ def test_making_a_schedule_default_moves_the_flag(client, demo_headers):
 def test_default_schedule_cannot_be_deleted_or_undefaulted(client, demo_headers):
     default = client.get("/v2/schedules/default", headers=demo_headers).json()["data"]
     url = f"/v2/schedules/{default['id']}"
-    assert client.delete(url, headers=demo_headers).status_code == 409
-    assert client.patch(url, json={"isDefault": False}, headers=demo_headers).status_code == 409
+    assert client.delete(url, headers=demo_headers).status_code == 400
+    assert client.patch(url, json={"isDefault": False}, headers=demo_headers).status_code == 400
 
 
 def test_deleting_a_schedule_moves_its_event_types_to_the_default(client, demo_headers):

@@ -22,6 +22,7 @@ from app.bookings.tokens import make_token
 from app.db.models import CANCELLED, CONFIRMED, DECLINED, PENDING, RESCHEDULED, Booking
 from app.db.models import OutboxMessage as Outbox
 from app.notify.events import EVENT_KIND
+from app.notify.timed import is_timed
 from app.settings import Settings
 from support import (
     booking_body,
@@ -72,7 +73,9 @@ def events_of(database_url: str, uid: str) -> list[str]:
 
     async def work(session: Any) -> list[str]:
         query = select(Outbox).where(Outbox.kind == EVENT_KIND, Outbox.booking_uid == uid)
-        return [m.payload["trigger"] for m in await session.scalars(query.order_by(Outbox.id))]
+        found = await session.scalars(query.order_by(Outbox.id))
+        # The changes' events; not the meeting start/end a booking also plans (days ahead here).
+        return [m.payload["trigger"] for m in found if not is_timed(m.payload)]
 
     return with_session(database_url, work)  # type: ignore[no-any-return]
 
