@@ -140,11 +140,19 @@ def check_date_range(date_from: date, date_to: date) -> None:
 
 
 async def slots_for_window(
-    session: AsyncSession, event_type: EventType, window: Interval, now: datetime | None = None
+    session: AsyncSession,
+    event_type: EventType,
+    window: Interval,
+    now: datetime | None = None,
+    *,
+    exclude_booking_id: int | None = None,
 ) -> list[Interval]:
+    """``exclude_booking_id``: a booking being rescheduled, whose own time is offered too."""
     now = now or clock.utcnow()
     availability = await load_availability(session, event_type, event_type.host.timezone)
-    busy, starts = await load_held(session, event_type, window.start, window.end)
+    busy, starts = await load_held(
+        session, event_type, window.start, window.end, exclude_booking_id
+    )
     return free_slots(availability, slot_rules(event_type), window, now, busy, starts)
 
 

@@ -55,7 +55,10 @@ def test_openapi_declares_the_bearer_scheme_on_host_routes(client):
         "scheme": "bearer",
         "description": schema["components"]["securitySchemes"]["apiKey"]["description"],
     }
-    assert schema["paths"]["/v2/bookings"]["post"]["security"] == [{"apiKey": []}]
+    assert schema["paths"]["/v2/bookings"]["get"]["security"] == [{"apiKey": []}]
+    # Public as on Cal.com: the key is optional ({} is "no security").
+    assert schema["paths"]["/v2/bookings"]["post"]["security"] == [{"apiKey": []}, {}]
+    assert schema["paths"]["/v2/slots"]["get"]["security"] == [{"apiKey": []}, {}]
     assert "security" not in schema["paths"]["/api/public/scheduling/{user_slug}"]["get"]
     errors = schema["paths"]["/v2/event-types/{event_type_id}"]["get"]["responses"]
     assert {"400", "401", "404"} <= set(errors)

@@ -71,7 +71,7 @@ def test_booking_by_api_has_cal_shape_and_takes_the_public_slot(client, demo_hea
     assert data["attendees"][0]["language"] == "de"
     assert data["guests"] == ["sam@example.com"]
     assert data["metadata"] == {"crm": "42"}
-    assert data["rescheduledFromUid"] is None
+    assert "rescheduledFromUid" not in data  # optional strings are left out, never null
     assert data["icsUid"] == f"{data['uid']}@booking-widget"
     params = {"dateFrom": day.isoformat(), "dateTo": day.isoformat(), "timezone": "UTC"}
     public = client.get(f"{PUBLIC}/30min/slots", params=params).json()
@@ -136,13 +136,30 @@ def test_bad_booking_requests_are_400(client, demo_headers):
     assert "Company" in intro_without_answer.json()["message"]
 
 
-def test_another_hosts_event_types_cannot_be_booked(client, demo_headers, other_headers):
+def test_another_hosts_key_books_as_a_guest(client, demo_headers, other_headers):
+    """As on Cal.com, any event type can be booked; another host's key is a guest's booking,
+    and an event type that requires authentication takes its own host's key only."""
     start, _ = demo_slot(hour=15)
     demo_id = event_type_id(client, demo_headers)
     response = book(client, other_headers, start, eventTypeId=demo_id)
-    assert response.status_code == 404
+    assert response.status_code == 201
+    assert response.json()["data"]["hosts"][0]["username"] == "demo"
+    locked = client.patch(
+        f"/v2/event-types/{demo_id}",
+        json={"bookingRequiresAuthentication": True},
+        headers=demo_headers,
+    )
+    assert locked.json()["data"]["bookingRequiresAuthentication"] is True
+    start, _ = demo_slot(hour=16)
     by_slug = {"start": start, "eventTypeSlug": "30min", "username": "demo", "attendee": ATTENDEE}
-    assert client.post("/v2/bookings", json=by_slug, headers=other_headers).status_code == 404
+    refused = client.post("/v2/bookings", json=by_slug, headers=other_headers)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "ForbiddenException"
+    anonymous = client.post("/v2/bookings", json=by_slug)
+    assert anonymous.status_code == 401
+    assert client.post("/v2/bookings", json=by_slug, headers=demo_headers).status_code == 201
+    missing = {**by_slug, "username": "nobody"}
+    assert client.post("/v2/bookings", json=missing, headers=other_headers).status_code == 404
 
 
 def test_cancel_frees_the_slot_and_only_once(client, demo_headers):

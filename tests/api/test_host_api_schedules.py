@@ -48,7 +48,8 @@ def test_create_accepts_names_and_cal_numbers_and_answers_names(client, demo_hea
     assert data["isDefault"] is False
     assert data["availability"] == [
         {"days": ["Monday", "Tuesday"], "startTime": "17:00", "endTime": "19:00"},
-        {"days": ["Wednesday"], "startTime": "18:00", "endTime": "24:00"},
+        # Cal.com has no "24:00": a day's end is "23:59", which reads back as the day's end.
+        {"days": ["Wednesday"], "startTime": "18:00", "endTime": "23:59"},
     ]
     assert data["overrides"] == EVENINGS["overrides"]
     assert client.get(f"/v2/schedules/{data['id']}", headers=demo_headers).json()["data"] == data

@@ -10,7 +10,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
-from app.web.host_api.auth import COMPONENTS, SECURITY_SCHEME, current_host
+from app.web.host_api.auth import COMPONENTS, SECURITY_SCHEME, current_host, optional_host
 from app.web.host_api.bookings import BookingController
 from app.web.host_api.event_types import EventTypeController
 from app.web.host_api.me import MeController
@@ -32,6 +32,6 @@ def host_api_router() -> Router:
             BookingController,
             WebhookController,
         ],
-        dependencies={"host": Provide(current_host)},
+        dependencies={"host": Provide(current_host), "caller": Provide(optional_host)},
         security=[{SECURITY_SCHEME: []}],
     )

@@ -42,6 +42,8 @@ MESSAGES = {
     400: "The request is malformed, not acceptable, or the object's state forbids it; the "
     "message says why.",
     401: "Missing or invalid API key.",
+    403: "This API key's host may not do this (another host's event type that requires "
+    "authentication).",
     404: "No such object for this API key's host.",
     429: "Too many booking requests from this client; wait a minute.",
     503: "A service we need (the database) is unavailable; try again shortly.",

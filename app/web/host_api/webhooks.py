@@ -88,6 +88,7 @@ class WebhookController(Controller):
     )
     async def delete_webhook(
         self, host: Host, db_session: AsyncSession, webhook_id: PathId
-    ) -> Envelope[None]:
+    ) -> Envelope[formats.WebhookOut]:
+        deleted = formats.webhook(await service.get_webhook(db_session, host.id, webhook_id))
         await service.delete_webhook(db_session, host.id, webhook_id)
-        return ok(None)
+        return ok(deleted)
