@@ -69,13 +69,13 @@ def booking_row(database_url: str, uid: str) -> Booking:
 
 
 def events_of(database_url: str, uid: str) -> list[str]:
-    """The triggers recorded for one booking, in order (BOOKING_CREATED first)."""
+    """The triggers its changes recorded for one booking, in order (BOOKING_CREATED first),
+    without the time-driven events planned for it (meeting start and end)."""
 
     async def work(session: Any) -> list[str]:
         query = select(Outbox).where(Outbox.kind == EVENT_KIND, Outbox.booking_uid == uid)
-        found = await session.scalars(query.order_by(Outbox.id))
-        # The changes' events; not the meeting start/end a booking also plans (days ahead here).
-        return [m.payload["trigger"] for m in found if not is_timed(m.payload)]
+        rows = await session.scalars(query.order_by(Outbox.id))
+        return [m.payload["trigger"] for m in rows if not is_timed(m.payload)]
 
     return with_session(database_url, work)  # type: ignore[no-any-return]
 

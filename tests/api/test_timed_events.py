@@ -38,6 +38,12 @@ BASE = "/api/public/scheduling"
 MEETING = [timed.MEETING_STARTED, timed.MEETING_ENDED]
 
 
+@pytest.fixture
+def settings(settings):
+    """The receivers listen on 127.0.0.1, which webhooks may reach only with ALLOW_PRIVATE_URLS."""
+    return dataclasses.replace(settings, allow_private_urls=True)
+
+
 def book(client, hour: int, event: str = "30min", minutes: int = 30) -> str:
     start, end = demo_slot(next_weekday(), hour, minutes=minutes)
     body = booking_body(start, end, inviteeEmail=f"guest{hour}@example.com")
@@ -98,12 +104,6 @@ def run_workers(settings, count: int = 2) -> None:
 
 
 @pytest.fixture
-def settings(settings):
-    """The receivers listen on 127.0.0.1: let the server call private addresses."""
-    return dataclasses.replace(settings, allow_private_urls=True)
-
-
-@pytest.fixture
 def backend_settings(request, tmp_path, settings):
     if request.param == "postgresql":
         url = request.getfixturevalue("pg_url")
@@ -116,7 +116,7 @@ def test_meeting_start_and_end_fire_once_with_two_workers_never_for_cancelled_or
     backend_settings, receiver
 ):
     settings = backend_settings
-    subscribe(settings, receiver.url, tuple(MEETING))
+    subscribe(settings, receiver.url, tuple(MEETING), secret="whsec-timed-events-0123")
     with TestClient(app=create_app(settings)) as client:
         kept = book(client, 9)
         cancelled = book(client, 10)
@@ -178,7 +178,7 @@ def test_meeting_start_and_end_fire_once_with_two_workers_never_for_cancelled_or
 def test_a_booking_waiting_for_approval_gets_its_meeting_events_when_confirmed(
     settings, client, receiver
 ):
-    subscribe(settings, receiver.url, tuple(MEETING))
+    subscribe(settings, receiver.url, tuple(MEETING), secret="whsec-timed-events-0123")
     pending = book(client, 10, "intro", minutes=15)
     assert timed_rows(settings, pending) == []
     declined = book(client, 11, "intro", minutes=15)
