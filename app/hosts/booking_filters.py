@@ -90,6 +90,8 @@ def parse_ids(raw: list[str], name: str) -> list[int]:
 def parse_moment(value: str, name: str) -> datetime:
     """An ISO 8601 date or date-time; a date is its midnight UTC, a time without zone is UTC."""
     text = value.strip()
+    if len(text) > 19 and text[-6] == " " and text[-5:-3].isdigit():
+        text = text[:-6] + "+" + text[-5:]  # an offset's "+" sent unencoded arrives as " "
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)

@@ -18,8 +18,9 @@ Cal.com                                             ours
 ``{"type": "attendeePhone"}``                       ``phone``
 ``{"type": "link", "link", "public"}``              ``link``
 ``{"type": "integration", "integration": …}``       ``meeting_room``: ``cal-video`` (a room
-                                                    per booking, on ``DEFAULT_ROOMS``),
-                                                    ``jitsi`` (on meet.jit.si)
+                                                    per booking, on ``DEFAULT_ROOMS``;
+                                                    ``jitsi`` is read as the same and
+                                                    answered as ``cal-video``)
 ==================================================  =====================================
 
 Cal.com's other kinds (the organizer's ``phone`` number, ``attendeeAddress``,
@@ -73,9 +74,8 @@ def to_cal(location_type: str, location_value: str) -> list[dict[str, Any]]:
     if kind == PHONE:
         return [{"type": "attendeePhone"}]
     if kind == MEETING_ROOM:
-        base = location_value or DEFAULT_ROOMS
-        integration = "jitsi" if _same_site(base, JITSI) else "cal-video"
-        return [{"type": "integration", "integration": integration}]
+        # A room of its own per booking is what Cal Video is, whatever service hosts it.
+        return [{"type": "integration", "integration": "cal-video"}]
     if kind in LEGACY_INTEGRATIONS:
         return [{"type": "integration", "integration": LEGACY_INTEGRATIONS[kind]}]
     return [{"type": "unknown", "location": location_value or kind}]
@@ -145,7 +145,3 @@ def meeting_url(location_type: str, location_value: str, room: str) -> str:
 
 def _text(value: Any, where: str) -> str:
     return check_text(value, where, required=True, max_length=500)
-
-
-def _same_site(url: str, other: str) -> bool:
-    return urlsplit(url).hostname == urlsplit(other).hostname

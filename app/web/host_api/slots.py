@@ -45,9 +45,14 @@ PARAMETERS = (
 )
 
 
+UTC_NAMES = ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu")
+
+
 def local_iso(moment: datetime, zone: ZoneInfo) -> str:
-    """Cal.com's slot times: local wall clock with its offset, to the millisecond."""
-    return moment.astimezone(zone).isoformat(timespec="milliseconds")
+    """Cal.com's slot times: local wall clock with its offset, to the millisecond; ``Z`` when
+    the zone is UTC itself (as Luxon writes them)."""
+    text = moment.astimezone(zone).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z") if zone.key in UTC_NAMES else text
 
 
 class SlotController(Controller):
