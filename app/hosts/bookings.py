@@ -24,8 +24,8 @@ from sqlalchemy.orm import selectinload
 from app import clock
 from app.bookings.availability import load_availability
 from app.bookings.captcha import check_captcha
-from app.bookings.errors import AuthRequired, Forbidden, InvalidInput, NotFound
-from app.bookings.service import book
+from app.bookings.errors import AuthRequired, Conflict, Forbidden, InvalidInput, NotFound
+from app.bookings.service import book, change_booking, load_for_change
 from app.bookings.validation import (
     LOCALE_RE,
     MAX_NAME,
@@ -50,6 +50,7 @@ from app.db.models import (
 )
 from app.db.session import begin_write
 from app.hosts import cal_locations
+from app.notify import record_booking_event
 from app.settings import Settings
 
 STATUS_FILTERS = ("upcoming", "unconfirmed", "past", "cancelled")
@@ -281,3 +282,58 @@ async def find_bookable_event_type(
     if event_type is None:
         raise NotFound(missing)
     return event_type
+
+
+# No-shows ----------------------------------------------------------------------------------------
+
+
+def attendee_emails(booking: Booking) -> list[str]:
+    """The booking's attendees by e-mail (lower case): the guest who booked, then added guests."""
+    return list(dict.fromkeys(e.lower() for e in [booking.invitee_email, *booking.guests]))
+
+
+async def mark_absent(
+    session: AsyncSession,
+    uid: str,
+    *,
+    host_id: int,
+    host: bool | None = None,
+    attendees: dict[str, bool] | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Record who did not come: the host (``host``) and attendees by e-mail (``attendees``:
+    e-mail -> absent). Only an accepted booking whose start has passed can be marked, as on
+    Cal.com. A change compares and bumps the booking's version in one guarded UPDATE under the
+    write lock (``change_booking``) and records ``BOOKING_NO_SHOW_UPDATED``; marking what is
+    already so changes nothing and announces nothing.
+    """
+    now = now or clock.utcnow()
+    booking = await load_for_change(session, uid, None, host_id)
+    if booking.status != CONFIRMED:
+        await session.rollback()
+        raise Conflict("Only an accepted booking can be marked absent.")
+    if now < booking.start:
+        await session.rollback()
+        raise InvalidInput(
+            "Bookings can only be marked as absent after their scheduled start time.", "start"
+        )
+    known = attendee_emails(booking)
+    absent = {e.lower() for e in booking.absent_attendees or []}
+    for email, is_absent in (attendees or {}).items():
+        address = email.strip().lower()
+        if address not in known:
+            await session.rollback()
+            raise InvalidInput(f"{email[:80]} is not an attendee of this booking.", "attendees")
+        (absent.add if is_absent else absent.discard)(address)
+    values: dict[str, Any] = {}
+    if host is not None and host != booking.absent_host:
+        values["absent_host"] = host
+    if absent != {e.lower() for e in booking.absent_attendees or []}:
+        values["absent_attendees"] = [e for e in known if e in absent]
+    if not values:
+        await session.commit()  # nothing written; ends the write transaction, keeps the object
+        return booking
+    booking = await change_booking(session, booking, (CONFIRMED,), now, new_invite=False, **values)
+    await record_booking_event(session, booking, "BOOKING_NO_SHOW_UPDATED")
+    await session.commit()
+    return booking

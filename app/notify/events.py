@@ -60,7 +60,10 @@ CHANGE_TRIGGERS = (
     "BOOKING_DECLINED",
     "BOOKING_CANCELLED",
     "BOOKING_RESCHEDULED",
+    "BOOKING_NO_SHOW_UPDATED",
 )
+# Changes that concern the host's records only: no email to anyone (as on Cal.com).
+QUIET_TRIGGERS = ("BOOKING_NO_SHOW_UPDATED",)
 # What a webhook can subscribe to: the changes, and the time-driven events (``app.notify.timed``).
 TRIGGERS = (*CHANGE_TRIGGERS, timed.MEETING_STARTED, timed.MEETING_ENDED)
 # Changes that make a booking: nothing was planned for it yet.
@@ -75,6 +78,8 @@ SNAPSHOT = {
     "cancellationReason": "cancellation_reason",
     "reschedulingReason": "rescheduling_reason",
     "declineReason": "decline_reason",
+    "absentHost": "absent_host",
+    "absentAttendees": "absent_attendees",
 }
 
 
@@ -274,13 +279,15 @@ def _messages(
     now: datetime,
 ) -> list[OutboxMessage]:
     """The guest and host emails and one webhook call per subscription, due ``now``."""
-    method = "CANCEL" if trigger in ENDING_TRIGGERS else "REQUEST"
-    invite = build_invite(booking, method, uid=root_uid)
-    emails = [
-        guest_email(booking, trigger, guest_links(settings, booking), invite, method, previous),
-        host_email(booking, trigger, host_links(settings, booking), invite, method, previous),
-    ]
-    payloads = [("email", {"trigger": trigger, **email.as_payload()}) for email in emails]
+    payloads: list[tuple[str, dict[str, Any]]] = []
+    if trigger not in QUIET_TRIGGERS:
+        method = "CANCEL" if trigger in ENDING_TRIGGERS else "REQUEST"
+        invite = build_invite(booking, method, uid=root_uid)
+        emails = [
+            guest_email(booking, trigger, guest_links(settings, booking), invite, method, previous),
+            host_email(booking, trigger, host_links(settings, booking), invite, method, previous),
+        ]
+        payloads += [("email", {"trigger": trigger, **email.as_payload()}) for email in emails]
     if hooks:
         body = webhook_body(booking, trigger, at)
         payloads += [

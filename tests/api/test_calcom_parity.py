@@ -12,12 +12,25 @@ import host_api_support
 import pytest
 from host_api_support import ATTENDEE, auth
 from litestar.testing import TestClient
+from receivers import drain_outbox
 from test_captcha import set_captcha, solve
 
 from app import clock
+from app.db.models import EVENT_KIND
 from app.hosts.service import create_api_key
 from app.main import create_app
-from support import demo_slot, make_settings, next_weekday, prepare_database, with_session
+from app.notify.timed import is_timed
+from support import (
+    demo_slot,
+    make_settings,
+    next_weekday,
+    outbox,
+    prepare_database,
+    subscribe,
+    with_session,
+)
+
+pytest_plugins = ("receivers",)
 
 demo_headers = host_api_support.demo_headers
 other_headers = host_api_support.other_headers
@@ -389,3 +402,92 @@ def test_ids_are_never_reused_after_a_delete(request, tmp_path, backend):
             assert client.delete(f"{path}/{first}", headers=headers).status_code == 200
             second = client.post(path, json=body, headers=headers).json()["data"]["id"]
             assert second > first, path
+
+
+# Mark absent, calendar links -------------------------------------------------------------------
+
+
+def test_mark_absent_after_the_start_records_one_no_show_event(client, settings, demo_headers):
+    booked = book(client, demo_headers, 9, guests=["sam@example.com"])
+    url = f"/v2/bookings/{booked['uid']}/mark-absent"
+    early = client.post(url, json={"host": True}, headers=demo_headers)
+    assert early.status_code == 400 and "start time" in early.json()["message"]
+    start = datetime.fromisoformat(booked["start"].replace("Z", "+00:00"))
+    clock.set_offset(start - datetime.now(UTC) + timedelta(minutes=5))
+    body = {"host": True, "attendees": [{"email": "SAM@example.com", "absent": True}]}
+    marked = client.post(url, json=body, headers=demo_headers)
+    assert marked.status_code == 200, marked.text
+    data = marked.json()["data"]
+    assert data["absentHost"] is True
+    assert [(a["email"], a["absent"]) for a in data["attendees"]] == [
+        ("alex@example.com", False),
+        ("sam@example.com", True),
+    ]
+    assert client.post(url, json=body, headers=demo_headers).status_code == 200  # no change
+    stranger = {"attendees": [{"email": "eve@example.com", "absent": True}]}
+    assert client.post(url, json=stranger, headers=demo_headers).status_code == 400
+    back = client.post(url, json={"host": False}, headers=demo_headers).json()["data"]
+    assert back["absentHost"] is False and back["attendees"][1]["absent"] is True
+    triggers = [
+        e.payload["trigger"]
+        for e in outbox(settings, EVENT_KIND, uid=booked["uid"], expand=False)
+        if not is_timed(e.payload)
+    ]
+    assert triggers == ["BOOKING_CREATED", "BOOKING_NO_SHOW_UPDATED", "BOOKING_NO_SHOW_UPDATED"]
+    # No email to anyone for a no-show: only the creation's two.
+    assert [m.kind for m in outbox(settings, uid=booked["uid"])] == ["email", "email"]
+    cancelled = book(client, demo_headers, 11)
+    client.post(f"/v2/bookings/{cancelled['uid']}/cancel", json={}, headers=demo_headers)
+    refused = client.post(
+        f"/v2/bookings/{cancelled['uid']}/mark-absent", json=body, headers=demo_headers
+    )
+    assert refused.status_code == 400
+
+
+def test_calendar_links_open_each_calendar_with_the_booking(client, demo_headers):
+    booked = book(client, demo_headers, 9)
+    response = client.get(f"/v2/bookings/{booked['uid']}/calendar-links", headers=demo_headers)
+    links = {item["label"]: item["link"] for item in response.json()["data"]}
+    assert list(links) == [
+        "Google Calendar",
+        "Microsoft Office",
+        "Microsoft Outlook",
+        "Yahoo Calendar",
+        "ICS",
+    ]
+    compact = booked["start"].replace("-", "").replace(":", "")
+    assert links["Google Calendar"].startswith("https://calendar.google.com/calendar/r/eventedit?")
+    assert compact in links["Google Calendar"] and compact in links["Yahoo Calendar"]
+    assert "outlook.office.com" in links["Microsoft Office"]
+    assert "outlook.live.com" in links["Microsoft Outlook"]
+    assert "30%20minute%20meeting%20between" in links["Microsoft Outlook"]
+    ics = client.get(links["ICS"].replace("http://testserver", ""))
+    assert ics.status_code == 200 and "BEGIN:VEVENT" in ics.text
+    other = client.get("/v2/bookings/bkg_nothing/calendar-links", headers=demo_headers)
+    assert other.status_code == 404
+
+
+def test_marking_absent_during_the_meeting_loses_no_meeting_event(tmp_path, receiver):
+    """MEETING_STARTED came due, no worker ran yet, then the host marked the guest absent (a new
+    version): the start still fires, once, and so does the end (planned again for the change)."""
+    settings = make_settings(tmp_path, allow_private_urls=True)
+    prepare_database(settings.database_url)
+    subscribe(
+        settings,
+        receiver.url,
+        ("MEETING_STARTED", "MEETING_ENDED", "BOOKING_NO_SHOW_UPDATED"),
+        secret="whsec-parity-0123456789",
+    )
+    headers = auth(with_session(settings.database_url, lambda s: create_api_key(s, "demo")))
+    with TestClient(app=create_app(settings)) as client:
+        booked = book(client, headers, 9)
+        start = datetime.fromisoformat(booked["start"].replace("Z", "+00:00"))
+        clock.set_offset(start - datetime.now(UTC) + timedelta(minutes=5))
+        body = {"attendees": [{"email": "alex@example.com", "absent": True}]}
+        url = f"/v2/bookings/{booked['uid']}/mark-absent"
+        assert client.post(url, json=body, headers=headers).status_code == 200
+    clock.set_offset(start - datetime.now(UTC) + timedelta(hours=1))
+    drain_outbox(settings)
+    drain_outbox(settings)
+    fired = sorted(hook.json["triggerEvent"] for hook in receiver.hooks)
+    assert fired == ["BOOKING_NO_SHOW_UPDATED", "MEETING_ENDED", "MEETING_STARTED"]

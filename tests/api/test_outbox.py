@@ -293,6 +293,8 @@ def test_a_booking_records_one_event_and_no_messages(client, settings):
         "cancellationReason": "",
         "reschedulingReason": "",
         "declineReason": "",
+        "absentHost": False,
+        "absentAttendees": [],
     }
 
     start, end = demo_slot(next_weekday(), 12)

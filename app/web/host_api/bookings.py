@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,6 +85,29 @@ class RescheduleIn(msgspec.Struct, rename="camel"):
 
 class DeclineIn(msgspec.Struct, rename="camel"):
     reason: Reason = ""
+
+
+class AbsentAttendee(msgspec.Struct, rename="camel"):
+    email: Short
+    absent: bool
+
+
+class MarkAbsentIn(msgspec.Struct, rename="camel"):
+    """Cal.com's MarkAbsentBookingInput_2024_08_13: the host, and attendees by e-mail.
+
+    The handler takes the body as a plain object and converts it here: Litestar reports a body
+    field's validation error under the field's name, and a body field named like a dependency
+    (``host``) would be taken for a failed dependency, a 500."""
+
+    host: bool | None = None
+    attendees: Annotated[list[AbsentAttendee], msgspec.Meta(max_length=50)] = []
+
+
+def mark_absent_input(body: dict[str, Any]) -> MarkAbsentIn:
+    try:
+        return msgspec.convert(body, MarkAbsentIn)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(f"Invalid request: {exc}", "host") from None
 
 
 LIST_PARAMETERS = (
@@ -290,3 +313,39 @@ class BookingController(Controller):
         reason = data.reason if data else ""
         booking = await service.decline_booking(db_session, uid, reason, host_id=host.id)
         return await booking_out(db_session, booking)
+
+    @post(
+        "/{uid:str}/mark-absent",
+        summary="Mark the host or attendees absent (no-show), once the booking has started",
+        status_code=HTTP_200_OK,
+        responses=errors(404),
+    )
+    async def mark_absent(
+        self,
+        host: Host,
+        db_session: AsyncSession,
+        uid: str,
+        data: Annotated[
+            dict[str, Any], Body(description="MarkAbsentBookingInput: host, attendees")
+        ],
+    ) -> Envelope[formats.BookingOut]:
+        wanted = mark_absent_input(data)
+        booking = await host_bookings.mark_absent(
+            db_session,
+            uid,
+            host_id=host.id,
+            host=wanted.host,
+            attendees={a.email: a.absent for a in wanted.attendees},
+        )
+        return await booking_out(db_session, booking)
+
+    @get(
+        "/{uid:str}/calendar-links",
+        summary="'Add to calendar' links: Google, Office 365, Outlook, Yahoo and an .ics file",
+        responses=errors(404),
+    )
+    async def calendar_links(
+        self, host: Host, db_session: AsyncSession, settings: Settings, uid: str
+    ) -> Envelope[list[formats.CalendarLink]]:
+        booking = await service.find_booking(db_session, uid, host_id=host.id)
+        return ok(formats.calendar_links(settings, booking))

@@ -14,9 +14,11 @@ and need not be sent): bookings ``2024-08-13``, event types ``2024-06-14``, sche
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import msgspec
 
+from app.bookings import calendar_links as calendar
 from app.db.models import (
     CANCELLED,
     CONFIRMED,
@@ -34,7 +36,9 @@ from app.hosts import event_types as event_type_service
 from app.hosts import schedules as schedule_service
 from app.hosts import webhooks as webhook_service
 from app.notify.ics import ical_uid
+from app.settings import Settings
 from app.web.formats import iso_z
+from app.web.widget_view import booking_ref
 
 BOOKING_STATUS = {
     CONFIRMED: "accepted",
@@ -461,6 +465,22 @@ def booking_page(
 class CalendarLink(Camel):
     label: str
     link: str
+
+
+def calendar_links(settings: Settings, row: Booking) -> list[CalendarLink]:
+    """The booking's 'add to calendar' links; the .ics one is the widget's signed download."""
+    kind = row.event_type
+    out = booking(row)
+    entry = calendar.CalendarEntry(
+        title=out.title,
+        start=row.start,
+        end=row.end,
+        description=kind.description,
+        location=out.meeting_url or out.location,
+    )
+    ref = quote(booking_ref(settings, row), safe="")
+    ics = f"{settings.public_url}/{row.host.slug}/{kind.slug}/invite.ics?booking={ref}"
+    return [CalendarLink(label=label, link=link) for label, link in calendar.links(entry, ics)]
 
 
 class BookingReference(Camel):
