@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# caldav depends on niquests, which brings urllib3-future: its .pth file shadows the real urllib3
+# at every interpreter start, and requests-based tools (schemathesis's ASGI client) break. We
+# drive caldav through httpx and never import niquests, so the checkout's venv goes without both.
+UNSHADOW = $(BIN)/pip uninstall -q -y niquests urllib3-future 2>/dev/null; \
+	$(BIN)/pip install -q --force-reinstall --no-deps "urllib3>=2"
 
-.PHONY: run test install dev lint bench wrk chromium clean
+.PHONY: run test install dev lint bench wrk chromium redis-server clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +17,12 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
+	$(UNSHADOW)
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev,bench]"
+	$(UNSHADOW)
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -33,6 +40,12 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+## redis-server for the fault tests, which start (and stop) a Redis of their own.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+
 lint: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -46,7 +59,7 @@ TEST_DATABASE_URL ?= $(if $(call answers,5432),postgresql+asyncpg://postgres@127
 TEST_REDIS_URL ?= $(if $(call answers,6379),redis://127.0.0.1:6379/0)
 
 ## test: install what tests need (dev extras, Chromium, axe-core) and run lint, types and the suite
-test: dev chromium tests/browser/vendor/axe.min.js
+test: dev chromium redis-server tests/browser/vendor/axe.min.js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app

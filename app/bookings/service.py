@@ -22,7 +22,8 @@ from app import clock
 from app.bookings.availability import MARGIN, load_availability, load_held, slot_rules
 from app.bookings.captcha import check_captcha
 from app.bookings.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
-from app.bookings.validation import BookingInput, check_booking, check_timezone
+from app.bookings.validation import BookingInput, check_booking, check_reason, check_timezone
+from app.calendars.freshness import refresh_before_booking, refresh_before_change
 from app.db.models import (
     CANCELLED,
     CONFIRMED,
@@ -36,6 +37,7 @@ from app.db.models import (
     public_id,
 )
 from app.db.session import begin_write, lock_host
+from app.i18n import _
 from app.notify import record_booking_event
 from app.scheduling import (
     Availability,
@@ -49,6 +51,9 @@ from app.scheduling import (
 from app.settings import Settings
 
 MAX_RANGE_DAYS = 62
+# What one API answer may hold: a 62-day range of a 1-minute event type would be ~85,000 slots
+# (6 MB, 0.4 s of CPU). The widget asks for a month at most, so it is never refused.
+MAX_SLOTS_PER_ANSWER = 10_000
 OVERLAP_MARKERS = ("booking_overlap", "ex_bookings_no_overlap")
 
 
@@ -145,15 +150,28 @@ async def slots_for_window(
     window: Interval,
     now: datetime | None = None,
     *,
+    capped: bool = False,
     exclude_booking_id: int | None = None,
 ) -> list[Interval]:
-    """``exclude_booking_id``: a booking being rescheduled, whose own time is offered too."""
+    """Free slots in ``window``. ``capped``: refuse (400) a window holding more than
+    ``MAX_SLOTS_PER_ANSWER`` of them, found without computing the rest.
+    ``exclude_booking_id``: a booking being rescheduled, whose own time is offered too."""
     now = now or clock.utcnow()
     availability = await load_availability(session, event_type, event_type.host.timezone)
     busy, starts = await load_held(
         session, event_type, window.start, window.end, exclude_booking_id
     )
-    return free_slots(availability, slot_rules(event_type), window, now, busy, starts)
+    limit = MAX_SLOTS_PER_ANSWER + 1 if capped else None
+    slots = free_slots(availability, slot_rules(event_type), window, now, busy, starts, limit)
+    if capped and len(slots) > MAX_SLOTS_PER_ANSWER:
+        raise InvalidInput(
+            _(
+                "This range holds more than %(count)s times: ask for fewer days at once.",
+                count=f"{MAX_SLOTS_PER_ANSWER:,}",
+            ),
+            "dateTo",
+        )
+    return slots
 
 
 async def list_slots(
@@ -168,7 +186,7 @@ async def list_slots(
     check_date_range(date_from, date_to)
     timezone = check_timezone(timezone)
     window = local_day_window(date_from, date_to, timezone)
-    slots = await slots_for_window(session, event_type, window, now)
+    slots = await slots_for_window(session, event_type, window, now, capped=True)
     return [DaySlots(day, day_slots) for day, day_slots in group_by_date(slots, timezone)]
 
 
@@ -192,6 +210,7 @@ async def create_booking(
     event_type = await find_event_type(session, host_slug, event_slug)
     booking_input = check_booking(dict(data), event_type.questions, event_type.phone_mode)
     availability = await load_availability(session, event_type, event_type.host.timezone)
+    await refresh_before_booking(session, event_type.host_id)  # stale busy times, not under lock
     await begin_write(session)
     await check_captcha(session, event_type.host, data.get("captchaToken"), settings)
     if metadata:
@@ -431,6 +450,7 @@ async def cancel_booking(
     now: datetime | None = None,
 ) -> Booking:
     """Cancel a held booking; its slot is free the moment this commits."""
+    reason = check_reason(reason, "cancellationReason")
     booking = await load_for_change(session, uid, expected_version, host_id)
     return await _transition(
         session,
@@ -439,7 +459,7 @@ async def cancel_booking(
         CANCELLED,
         "BOOKING_CANCELLED",
         now,
-        cancellation_reason=reason[:2000],
+        cancellation_reason=reason,
     )
 
 
@@ -460,6 +480,8 @@ async def reschedule_booking(
     so if the new slot is taken the rollback leaves the old booking exactly as it was.
     """
     now = now or clock.utcnow()
+    reason = check_reason(reason, "reschedulingReason")
+    await refresh_before_change(session, uid)  # stale calendar busy times, not under lock
     old = await load_for_change(session, uid, expected_version, host_id)
     if not old.is_held:
         raise Conflict(changed_message(old))
@@ -473,7 +495,7 @@ async def reschedule_booking(
         HELD_STATUSES,
         now,
         status=RESCHEDULED,
-        rescheduling_reason=reason[:2000],
+        rescheduling_reason=reason,
         rescheduled_to_uid=new_uid,
     )
     booking_input = BookingInput(
@@ -519,6 +541,7 @@ async def decline_booking(
     now: datetime | None = None,
 ) -> Booking:
     """Refuse a booking waiting for approval; its slot is free again."""
+    reason = check_reason(reason, "reason")
     booking = await load_for_change(session, uid, expected_version, host_id)
     return await _transition(
         session,
@@ -527,5 +550,5 @@ async def decline_booking(
         DECLINED,
         "BOOKING_DECLINED",
         now,
-        decline_reason=reason[:2000],
+        decline_reason=reason,
     )

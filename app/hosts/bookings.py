@@ -29,6 +29,8 @@ from app.bookings.service import book, change_booking, load_for_change
 from app.bookings.validation import (
     LOCALE_RE,
     MAX_NAME,
+    MULTI_LINE_FORBIDDEN,
+    ONE_LINE_FORBIDDEN,
     BookingInput,
     check_custom_fields,
     check_email,
@@ -37,6 +39,7 @@ from app.bookings.validation import (
     check_timezone,
     parse_instant,
 )
+from app.calendars.freshness import refresh_before_booking
 from app.db.models import (
     CANCELLED,
     CONFIRMED,
@@ -50,6 +53,7 @@ from app.db.models import (
 )
 from app.db.session import begin_write
 from app.hosts import cal_locations
+from app.i18n import _
 from app.notify import record_booking_event
 from app.settings import Settings
 
@@ -151,9 +155,18 @@ def _metadata(value: dict[str, Any]) -> dict[str, Any]:
     if len(value) > MAX_METADATA_KEYS:
         raise InvalidInput(f"metadata: at most {MAX_METADATA_KEYS} keys.", "metadata")
     for key, item in value.items():
-        if len(key) > 40 or not isinstance(item, str | int | float | bool) or len(str(item)) > 500:
+        if (
+            len(key) > 40
+            or ONE_LINE_FORBIDDEN.search(key)
+            or not isinstance(item, str | int | float | bool)
+            or len(str(item)) > 500
+            or (isinstance(item, str) and MULTI_LINE_FORBIDDEN.search(item))
+        ):
             raise InvalidInput(
-                "metadata keys must be short (40) and values strings, numbers or booleans (500).",
+                _(
+                    "metadata keys must be short (40) and values strings, numbers or booleans "
+                    "(500), without control characters."
+                ),
                 "metadata",
             )
     return dict(value)
@@ -246,6 +259,8 @@ async def create_api_booking(
         raise Forbidden("This event type can only be booked with its own host's API key.")
     booking_input = check_new_booking(request, event_type)
     availability = await load_availability(session, event_type, event_type.host.timezone)
+    # Stale calendar busy times, refreshed before the write lock.
+    await refresh_before_booking(session, event_type.host_id)
     await begin_write(session)  # reads first: see book()
     if not as_host:
         await check_captcha(session, event_type.host, request.captcha_token, settings)

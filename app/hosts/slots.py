@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bookings.errors import InvalidInput, NotFound
 from app.bookings.service import MAX_RANGE_DAYS, slots_for_window
-from app.bookings.validation import check_timezone, parse_instant
+from app.bookings.validation import check_timezone, parse_day, parse_instant
 from app.db.models import Booking, EventType
 from app.scheduling import Interval, group_by_date, local_day_window
 
@@ -21,10 +21,7 @@ from app.scheduling import Interval, group_by_date, local_day_window
 def _bound(value: str, name: str, timezone: str, *, end: bool) -> datetime:
     text = value.strip()
     if len(text) == 10:
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise InvalidInput(f"{name} '{text}' is not a date (YYYY-MM-DD).", name) from None
+        day = parse_day(text, name)
         window = local_day_window(day, day, timezone)
         return window.end if end else window.start
     return parse_instant(text, name)
@@ -62,6 +59,10 @@ async def free_slots_by_date(
         if exclude is None:
             raise NotFound(f"Booking with uid={rescheduling[:64]} not found.")
     slots = await slots_for_window(
-        session, event_type, window(start, end, timezone), exclude_booking_id=exclude
+        session,
+        event_type,
+        window(start, end, timezone),
+        capped=True,
+        exclude_booking_id=exclude,
     )
     return group_by_date(slots, timezone)

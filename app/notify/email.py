@@ -253,19 +253,22 @@ def build_message(settings: Settings, payload: dict[str, Any], message_id: str) 
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = payload["to"]
-    message["Subject"] = payload["subject"]
+    # One line whatever it holds: names stored before they were checked for line breaks would
+    # otherwise make the header, and so every retry of this message, fail.
+    message["Subject"] = " ".join(str(payload["subject"]).split())
     # Fixed per outbox row (not make_msgid's random one): a resend carries the same Message-ID.
     message["Message-ID"] = f"<{message_id}@{_mail_domain(settings)}>"
     message.set_content(payload["text"])
     message.add_alternative(payload["html"], subtype="html")
-    method = payload.get("icsMethod", "REQUEST")
-    message.add_attachment(
-        payload["ics"].encode(),
-        maintype="text",
-        subtype="calendar",
-        filename="invite.ics" if method != "CANCEL" else "cancel.ics",
-        params={"method": method},
-    )
+    if payload.get("ics"):  # notices to hosts (a calendar that cannot be read) carry none
+        method = payload.get("icsMethod", "REQUEST")
+        message.add_attachment(
+            payload["ics"].encode(),
+            maintype="text",
+            subtype="calendar",
+            filename="invite.ics" if method != "CANCEL" else "cancel.ics",
+            params={"method": method},
+        )
     return message
 
 

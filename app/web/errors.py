@@ -5,21 +5,29 @@ Public API (``/api/…``): ``{"error": "…"}`` as seed 001 shows. Host API (``/
 ``path`` and ``error: {code, message, details}`` (app/web/host_api/envelope.py). Pages: a small
 HTML page.
 Unexpected errors are logged and answered 500 without internals.
+
+A database that is unavailable for now (``app.db.faults``: unreachable, disk full, a write lock
+held past its timeout) is no bug: it is answered 503 with ``Retry-After``, in each part's shape,
+a short page for the widget and a fragment for its htmx requests, with one log line, no traceback.
 """
 
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from app.bookings.errors import BookingError
+from app.db.faults import is_unavailable
+from app.i18n import _
 from app.web.host_api.envelope import error_body, v2_status
 
 log = logging.getLogger("app.web")
+RETRY_AFTER_SECONDS = 5
 
 PLAIN_MESSAGES = {
     404: "Not found.",
@@ -45,6 +53,10 @@ def _validation_message(exc: ValidationException) -> str:
 
 
 def status_and_message(exc: Exception) -> tuple[int, str]:
+    if is_unavailable(exc):
+        return HTTP_503_SERVICE_UNAVAILABLE, _(
+            "The service is briefly unavailable. Please try again in a few seconds."
+        )
     if isinstance(exc, BookingError):
         return exc.status_code, exc.message
     if isinstance(exc, ValidationException):
@@ -69,32 +81,46 @@ def _details(exc: Exception) -> Any:
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     code, message = status_and_message(exc)
-    if code >= 500:
+    headers = dict(getattr(exc, "headers", None) or {})
+    # An error is about this request, now: a cache must not answer the next one with it.
+    headers.setdefault("Cache-Control", "no-store")
+    if code == HTTP_503_SERVICE_UNAVAILABLE:
+        log.warning(
+            "database unavailable on %s %s: %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            str(exc).splitlines()[0][:300] if str(exc) else "",
+        )
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    elif code >= 500:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    headers = getattr(exc, "headers", None) or {}
     path = request.url.path
     if path == "/v2" or path.startswith("/v2/"):
         code = v2_status(code)
         query = request.url.query
         where = f"{path}?{query}" if query else path
-        body = error_body(code, message, where, _details(exc))
-        return Response(body, status_code=code, headers=headers)
+        answer = error_body(code, message, where, _details(exc))
+        return Response(answer, status_code=code, headers=headers)
     if path.startswith("/api/"):
         return Response({"error": message}, status_code=code, headers=headers)
-    return Response(
-        _error_page(code, message),
-        status_code=code,
-        media_type=MediaType.HTML,
-        headers=headers,
-    )
+    if request.headers.get("hx-request") == "true":
+        body = _error_fragment(message)
+    else:
+        body = _error_page(code, message, retry=code == HTTP_503_SERVICE_UNAVAILABLE)
+    return Response(body, status_code=code, media_type=MediaType.HTML, headers=headers)
 
 
-def _error_page(code: int, message: str) -> str:
-    from html import escape
-
+def _error_page(code: int, message: str, retry: bool = False) -> str:
+    again = f"<p><a href=''>{escape(_('Try again'))}</a></p>" if retry else ""
     return (
         "<!doctype html><html lang=en><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
         f"<title>{code}</title><link rel=stylesheet href='/static/widget.css'>"
-        f"<main class='page error-page'><h1>{code}</h1><p>{escape(message)}</p></main></html>"
+        f"<main class='page error-page'><h1>{code}</h1><p>{escape(message)}</p>{again}</main></html>"
     )
+
+
+def _error_fragment(message: str) -> str:
+    """What an htmx request swaps in: the message, where the fragment would have gone."""
+    return f"<div class='alert' role='alert'><p>{escape(message)}</p></div>"

@@ -33,7 +33,7 @@ from app.scheduling import Interval, local_day_window
 from app.settings import Settings
 from app.web.formats import iso_z
 from app.web.forms import EXPIRED, check_same_origin, form_token, form_token_valid
-from app.web.security import allow_framing
+from app.web.security import NO_STORE, allow_framing
 from app.web.widget_view import (
     Guest,
     booked_payload,
@@ -59,6 +59,7 @@ FIELD_LABELS = {
     "inviteeNotes": "Notes",
 }
 PICK_AGAIN = "Please choose one of the available times."
+SLOT_READS = {"slot_reads": True}  # counted against SLOT_RATE_LIMIT
 
 
 def page_context(guest: Guest, host: Host, event_type: EventType | None = None) -> dict[str, Any]:
@@ -279,6 +280,9 @@ class WidgetController(Controller):
 
     opt = {"frameable": True}
     dependencies = {"pages": Provide(provide_pages)}
+    # Slots change by the minute; confirmations show the guest's details; reschedule-mode pages
+    # carry the link's token in their URLs.
+    cache_control = NO_STORE
 
     @get("/{user_slug:str}", include_in_schema=False)
     async def host_page(
@@ -291,7 +295,7 @@ class WidgetController(Controller):
         context["event_types"] = await service.visible_event_types(db_session, host)
         return Template(template_name="pages/host.html", context=context)
 
-    @get("/{user_slug:str}/{event_slug:str}", include_in_schema=False)
+    @get("/{user_slug:str}/{event_slug:str}", include_in_schema=False, opt=SLOT_READS)
     async def booking_page(self, pages: WidgetPages) -> Template:
         """The booking page in the state its query describes: month, day, chosen time, booking."""
         query = pages.request.query_params
@@ -307,7 +311,7 @@ class WidgetController(Controller):
             )
         return await pages.picker(parse_month(query.get("month")), parse_date(query.get("date")))
 
-    @get("/{user_slug:str}/{event_slug:str}/calendar", include_in_schema=False)
+    @get("/{user_slug:str}/{event_slug:str}/calendar", include_in_schema=False, opt=SLOT_READS)
     async def calendar(self, pages: WidgetPages) -> Template:
         month = parse_month(pages.request.query_params.get("month"))
         if not pages.wants_fragment:
@@ -316,7 +320,7 @@ class WidgetController(Controller):
         url = pages.page_url(month=pages.context["month"].month.strftime("%Y-%m"))
         return pages.render("picker", "calendar", url)
 
-    @get("/{user_slug:str}/{event_slug:str}/slots", include_in_schema=False)
+    @get("/{user_slug:str}/{event_slug:str}/slots", include_in_schema=False, opt=SLOT_READS)
     async def slots(self, pages: WidgetPages) -> Template:
         day = parse_date(pages.request.query_params.get("date"))
         if day is None or not pages.wants_fragment:
@@ -324,7 +328,7 @@ class WidgetController(Controller):
         await pages.load_day(day)
         return pages.render("picker", "slots", pages.page_url(date=day.isoformat()))
 
-    @get("/{user_slug:str}/{event_slug:str}/form", include_in_schema=False)
+    @get("/{user_slug:str}/{event_slug:str}/form", include_in_schema=False, opt=SLOT_READS)
     async def form(self, pages: WidgetPages) -> Template:
         start = parse_start(pages.request.query_params.get("start"))
         slot = await pages.slot_if_free(start)

@@ -62,6 +62,8 @@ class SlotController(Controller):
     @get(
         "/",
         summary="Free slots of an event type, grouped by date (no key needed)",
+        description="At most 10,000 slots per answer: a range holding more is refused (400).",
+        opt={"slot_reads": True},
         responses=errors(404),
         security=[{}],  # with the router's apiKey: a key is optional
     )
