@@ -491,3 +491,11 @@ def test_marking_absent_during_the_meeting_loses_no_meeting_event(tmp_path, rece
     drain_outbox(settings)
     fired = sorted(hook.json["triggerEvent"] for hook in receiver.hooks)
     assert fired == ["BOOKING_NO_SHOW_UPDATED", "MEETING_ENDED", "MEETING_STARTED"]
+
+
+def test_without_a_calendar_a_booking_has_no_references(client, demo_headers):
+    booked = book(client, demo_headers, 9)
+    response = client.get(f"/v2/bookings/{booked['uid']}/references", headers=demo_headers)
+    assert response.status_code == 200 and response.json()["data"] == []
+    missing = client.get("/v2/bookings/bkg_nothing/references", headers=demo_headers)
+    assert missing.status_code == 404

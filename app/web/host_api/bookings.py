@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.bookings import service
 from app.bookings.errors import InvalidInput
 from app.bookings.validation import parse_instant
+from app.calendars.writeback import booking_references
 from app.db.models import Booking, Host
 from app.hosts import booking_filters as filters
 from app.hosts import bookings as host_bookings
@@ -349,3 +350,33 @@ class BookingController(Controller):
     ) -> Envelope[list[formats.CalendarLink]]:
         booking = await service.find_booking(db_session, uid, host_id=host.id)
         return ok(formats.calendar_links(settings, booking))
+
+    @get(
+        "/{uid:str}/references",
+        summary="Where the booking was written outside this server (the host's calendar)",
+        description="Empty while the host has no destination calendar connected.",
+        responses=errors(404),
+    )
+    async def references(
+        self,
+        host: Host,
+        db_session: AsyncSession,
+        uid: str,
+        kind: Annotated[
+            str | None, Parameter(query="type", max_length=64, description="e.g. caldav_calendar")
+        ] = None,
+    ) -> Envelope[list[formats.BookingReference]]:
+        booking = await service.find_booking(db_session, uid, host_id=host.id)
+        found = await booking_references(db_session, booking.uid)
+        return ok(
+            [
+                formats.BookingReference(
+                    id=ref.id,
+                    type=ref.type,
+                    event_uid=ref.uid,
+                    destination_calendar_id=ref.external_calendar_id or None,
+                )
+                for ref in found
+                if ref.status == "written" and kind in (None, ref.type)
+            ]
+        )
