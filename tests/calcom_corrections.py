@@ -116,6 +116,13 @@ def correct(document: dict[str, Any]) -> list[str]:
         schemas[name]["properties"]["triggers"]["items"] = {"type": "string"}
     reasons.append("webhook outputs: triggers are strings")
 
+    # Calendars: DestinationCalendar's `id!: number | string` was written as an object, and
+    # the destination calendar is left out while none is chosen (the service answers undefined).
+    schemas["DestinationCalendar"]["properties"]["id"] = {"type": ["number", "string"]}
+    data = schemas["ConnectedCalendarsData"]
+    data["required"] = [name for name in data["required"] if name != "destinationCalendar"]
+    reasons.append("connected calendars: destinationCalendar.id a number, absent until chosen")
+
     # `status` is SUCCESS_STATUS ("success") as in every other output, not an object.
     for name in ("CalendarLinksOutput_2024_08_13", "BookingReferencesOutput_2024_08_13"):
         schemas[name]["properties"]["status"] = {"type": "string", "enum": ["success", "error"]}

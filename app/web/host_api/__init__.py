@@ -21,7 +21,7 @@ from app.web.host_api.event_types import EventTypeController
 from app.web.host_api.me import MeController
 from app.web.host_api.schedules import ScheduleController
 from app.web.host_api.slots import SlotController
-from app.web.host_api.webhooks import WebhookController
+from app.web.host_api.webhooks import EventTypeWebhookController, WebhookController
 from app.web.security import NO_STORE
 
 __all__ = ["COMPONENTS", "host_api_router"]
@@ -37,6 +37,7 @@ def host_api_router() -> Router:
             SlotController,
             BookingController,
             WebhookController,
+            EventTypeWebhookController,
             CalendarController,
             SelectedCalendarController,
             DestinationCalendarController,
