@@ -13,6 +13,9 @@ from app.main import create_app
 from app.settings import Settings
 from support import make_settings, postgres_database, prepare_database
 
+# Every /v2 answer any test produces is checked against Cal.com's OpenAPI document.
+pytest_plugins = ("calcom_contract",)
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:

@@ -63,6 +63,7 @@ class Hook:
 
     headers: dict[str, str]
     body: str
+    path: str = ""  # with its query, which tells several subscriptions to one receiver apart
 
     @property
     def json(self) -> Any:
@@ -94,7 +95,8 @@ def receiver() -> Iterator[WebhookReceiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
             with state.lock:
-                state.hooks.append(Hook({k.lower(): v for k, v in self.headers.items()}, body))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                state.hooks.append(Hook(headers, body, self.path))
                 count = len(state.hooks)
             if count == state.hold_nth:
                 state.holding.set()

@@ -31,3 +31,15 @@ class Conflict(BookingError):
     """The booking is not in a state that allows this change (already cancelled, say)."""
 
     status_code = 409
+
+
+class AuthRequired(BookingError):
+    """Only an API key may do this (an event type that requires authentication to book)."""
+
+    status_code = 401
+
+
+class Forbidden(BookingError):
+    """The key is valid but its host may not do this."""
+
+    status_code = 403

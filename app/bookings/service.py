@@ -151,12 +151,16 @@ async def slots_for_window(
     now: datetime | None = None,
     *,
     capped: bool = False,
+    exclude_booking_id: int | None = None,
 ) -> list[Interval]:
     """Free slots in ``window``. ``capped``: refuse (400) a window holding more than
-    ``MAX_SLOTS_PER_ANSWER`` of them, found without computing the rest."""
+    ``MAX_SLOTS_PER_ANSWER`` of them, found without computing the rest.
+    ``exclude_booking_id``: a booking being rescheduled, whose own time is offered too."""
     now = now or clock.utcnow()
     availability = await load_availability(session, event_type, event_type.host.timezone)
-    busy, starts = await load_held(session, event_type, window.start, window.end)
+    busy, starts = await load_held(
+        session, event_type, window.start, window.end, exclude_booking_id
+    )
     limit = MAX_SLOTS_PER_ANSWER + 1 if capped else None
     slots = free_slots(availability, slot_rules(event_type), window, now, busy, starts, limit)
     if capped and len(slots) > MAX_SLOTS_PER_ANSWER:
@@ -246,6 +250,8 @@ async def book(
         cancellation_reason="",
         rescheduling_reason="",
         decline_reason="",
+        absent_host=False,
+        absent_attendees=[],
         host_id=host.id,
         event_type_id=event_type.id,
         start=slot.start,

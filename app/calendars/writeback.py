@@ -62,6 +62,7 @@ class BookingReference:
     href: str  # the event's URL
     status: str  # "written" | "deleted"
     updated_at: datetime
+    id: int = 0  # the reference's own id (Cal.com's BookingReference.id)
 
 
 async def booking_references(session: AsyncSession, booking_uid: str) -> list[BookingReference]:
@@ -76,7 +77,9 @@ async def booking_references(session: AsyncSession, booking_uid: str) -> list[Bo
         select(CalendarEventRef).where(CalendarEventRef.booking_uid == root)
     )
     return [
-        BookingReference(r.integration, r.ical_uid, r.external_id, r.href, r.status, r.updated_at)
+        BookingReference(
+            r.integration, r.ical_uid, r.external_id, r.href, r.status, r.updated_at, r.id
+        )
         for r in refs
     ]
 

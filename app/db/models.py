@@ -78,6 +78,10 @@ class Host(Base):
     embed_origins: Mapped[list[Any]] = mapped_column(default=list)
     captcha_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Cal.com's profile settings (/v2/me): 12- or 24-hour clock, first day of the week, free data.
+    time_format: Mapped[int] = mapped_column(Integer, default=24)
+    week_start: Mapped[str] = mapped_column(String(16), default="Monday")
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
 
     event_types: Mapped[list[EventType]] = relationship(back_populates="host")
     schedules: Mapped[list[Schedule]] = relationship(back_populates="host")
@@ -96,8 +100,13 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+# SQLite: ids of rows the API can delete are never handed out again (migration 0007).
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 class Schedule(Base):
     __tablename__ = "schedules"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
@@ -148,7 +157,10 @@ class ScheduleOverride(Base):
 
 class EventType(Base):
     __tablename__ = "event_types"
-    __table_args__ = (UniqueConstraint("host_id", "slug", name="uq_event_types_host_slug"),)
+    __table_args__ = (
+        UniqueConstraint("host_id", "slug", name="uq_event_types_host_slug"),
+        NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(
@@ -179,6 +191,10 @@ class EventType(Base):
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Only the host's API key may book it (Cal.com's bookingRequiresAuthentication).
+    booking_requires_auth: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bookings may not bring guests (Cal.com's disableGuests).
+    disable_guests: Mapped[bool] = mapped_column(Boolean, default=False)
 
     host: Mapped[Host] = relationship(back_populates="event_types")
     schedule: Mapped[Schedule | None] = relationship()
@@ -223,6 +239,9 @@ class Booking(Base):
     rescheduled_to_uid: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # No-shows (mark-absent): the host, and the lower-cased e-mails of absent attendees.
+    absent_host: Mapped[bool] = mapped_column(Boolean, default=False)
+    absent_attendees: Mapped[list[Any]] = mapped_column(default=list)
 
     host: Mapped[Host] = relationship()
     event_type: Mapped[EventType] = relationship()
@@ -234,9 +253,16 @@ class Booking(Base):
 
 class Webhook(Base):
     __tablename__ = "webhooks"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    # Set: only this event type's bookings are sent (/v2/event-types/{id}/webhooks).
+    event_type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_types.id", ondelete="CASCADE"), index=True, default=None
+    )
+    # Cal.com's payloadTemplate: a body with {{placeholders}}; "" sends the standard body.
+    payload_template: Mapped[str] = mapped_column(Text, default="")
     subscriber_url: Mapped[str] = mapped_column(String(1000))
     triggers: Mapped[list[Any]] = mapped_column(default=list)
     # Sealed with app.crypto (SECRET_KEYS); "" for an unsigned subscription made before 0003.

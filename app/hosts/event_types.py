@@ -25,89 +25,73 @@ from app.bookings.errors import Conflict, InvalidInput, NotFound
 from app.bookings.validation import check_text
 from app.db.models import HELD_STATUSES, Booking, EventType, Host, Schedule
 from app.db.session import begin_write
+from app.hosts import cal_locations
 from app.hosts.service import check_slug
 
-# Cal.com location type -> (our location_type, the key holding its value).
-LOCATION_TYPES = {
-    "address": ("InPerson", "address"),
-    "link": ("Link", "link"),
-    "phone": ("Phone", "phone"),
-    "attendeePhone": ("AttendeePhone", None),
-    "attendeeAddress": ("AttendeeAddress", None),
-}
-# Cal.com integration names -> our location_type.
-INTEGRATIONS = {
-    "cal-video": "CalVideo",
-    "google-meet": "GoogleMeet",
-    "zoom": "Zoom",
-    "office365-video": "MSTeams",
-}
 # Cal.com booking field type -> our question type (a single checkbox is Cal.com's "boolean").
 FIELD_TYPES = {"text": "text", "textarea": "textarea", "select": "select", "boolean": "checkbox"}
 PHONE_FIELD = "attendeePhoneNumber"
 MAX_FIELDS = 30
 
 
-def location_out(event_type: EventType) -> list[dict[str, str]]:
-    """The stored location as Cal.com's ``locations`` list (empty when there is none)."""
-    kind, value = event_type.location_type, event_type.location_value
-    if not kind:
-        return []
-    for cal_type, (ours, key) in LOCATION_TYPES.items():
-        if kind == ours:
-            return [{"type": cal_type, key: value}] if key else [{"type": cal_type}]
-    for integration, ours in INTEGRATIONS.items():
-        if kind == ours:
-            return [{"type": "integration", "integration": integration}]
-    return [{"type": "address", "address": value or kind}]
+def location_out(event_type: EventType) -> list[dict[str, Any]]:
+    """The stored location as Cal.com's ``locations`` list (app/hosts/cal_locations.py)."""
+    return cal_locations.to_cal(event_type.location_type, event_type.location_value)
 
 
 def booking_fields_out(event_type: EventType) -> list[dict[str, Any]]:
+    """The booking form as Cal.com's ``bookingFields``: its default fields (name, e-mail, notes,
+    guests), then the host's questions, then the phone number when the form asks for one."""
     reverse = {ours: cal for cal, ours in FIELD_TYPES.items()}
-    fields = [
-        {
-            "type": reverse.get(q.get("type", "text"), "text"),
-            "slug": q["key"],
-            "label": q.get("label") or q["key"],
-            "required": bool(q.get("required")),
-            "options": list(q.get("options") or []),
-        }
-        for q in event_type.questions
+    fields: list[dict[str, Any]] = [
+        {"type": "name", "slug": "name", "label": "Your name", "required": True},
+        {"type": "email", "slug": "email", "label": "Email address", "required": True},
     ]
-    if event_type.phone_mode != "hidden":
+    fields = [{**field, "isDefault": True, "hidden": False} for field in fields]
+    for question in event_type.questions:
+        field: dict[str, Any] = {
+            "type": reverse.get(question.get("type", "text"), "text"),
+            "slug": question["key"],
+            "label": question.get("label") or question["key"],
+            "required": bool(question.get("required")),
+            "hidden": False,
+            "isDefault": False,
+        }
+        if field["type"] == "select":
+            field["options"] = list(question.get("options") or [])
+        fields.append(field)
+    if event_type.phone_mode != "hidden" or event_type.location_type == cal_locations.PHONE:
+        required = event_type.phone_mode == "required"
         fields.append(
             {
                 "type": "phone",
                 "slug": PHONE_FIELD,
                 "label": "Phone number",
-                "required": event_type.phone_mode == "required",
-                "options": [],
+                "required": required or event_type.location_type == cal_locations.PHONE,
+                "hidden": False,
+                "isDefault": False,
             }
         )
+    defaults = [
+        ("textarea", "notes", "Additional notes", False),
+        ("multiemail", "guests", "Add guests", event_type.disable_guests),
+    ]
+    fields += [
+        {
+            "type": kind,
+            "slug": slug,
+            "label": label,
+            "required": False,
+            "hidden": hidden,
+            "isDefault": True,
+        }
+        for kind, slug, label, hidden in defaults
+    ]
     return fields
 
 
 def _location_in(locations: list[dict[str, Any]]) -> tuple[str, str]:
-    if not locations:
-        return "", ""
-    if len(locations) > 1:
-        raise InvalidInput("locations: only one location per event type is supported.", "locations")
-    location = locations[0]
-    kind = location.get("type")
-    if kind == "integration":
-        integration = location.get("integration")
-        if integration not in INTEGRATIONS:
-            names = ", ".join(INTEGRATIONS)
-            raise InvalidInput(f"locations[0].integration must be one of {names}.", "locations")
-        return INTEGRATIONS[str(integration)], ""
-    if kind not in LOCATION_TYPES:
-        names = ", ".join([*LOCATION_TYPES, "integration"])
-        raise InvalidInput(f"locations[0].type must be one of {names}.", "locations")
-    ours, key = LOCATION_TYPES[str(kind)]
-    if key is None:
-        return ours, ""
-    value = check_text(location.get(key), f"locations[0].{key}", required=True, max_length=500)
-    return ours, value
+    return cal_locations.from_cal(locations)
 
 
 def _booking_fields_in(fields: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
@@ -153,9 +137,11 @@ def _booking_fields_in(fields: list[dict[str, Any]]) -> tuple[list[dict[str, Any
 def _booking_window_in(window: dict[str, Any] | None) -> int | None:
     if window is None or window.get("disabled"):
         return None
-    if window.get("type") != "calendarDays":
+    if window.get("type") != "calendarDays" or window.get("rolling"):
         raise InvalidInput(
-            'bookingWindow.type must be calendarDays (or send {"disabled": true}).',
+            'bookingWindow must be {"type": "calendarDays", "value": N} (days from today) or '
+            '{"disabled": true}: business days, date ranges and rolling windows are not '
+            "supported.",
             "bookingWindow",
         )
     value = window.get("value")
@@ -172,12 +158,20 @@ def booking_window_out(event_type: EventType) -> dict[str, Any]:
     return {"type": "calendarDays", "value": event_type.booking_window_days, "rolling": False}
 
 
-async def list_event_types(session: AsyncSession, host_id: int) -> list[EventType]:
+async def list_event_types(
+    session: AsyncSession, host_id: int, *, slug: str | None = None, visible_only: bool = False
+) -> list[EventType]:
+    """The host's event types (``slug``: only that one; ``visible_only``: not the hidden ones,
+    as anyone may see them on the booking pages)."""
     query = (
         select(EventType)
         .where(EventType.host_id == host_id, EventType.active.is_(True))
         .order_by(EventType.id)
     )
+    if slug is not None:
+        query = query.where(EventType.slug == slug)
+    if visible_only:
+        query = query.where(EventType.hidden.is_(False))
     return list((await session.scalars(query)).all())
 
 
@@ -264,6 +258,9 @@ async def _apply(
         "after_event_buffer": "buffer_after_minutes",
         "requires_confirmation": "requires_approval",
         "hidden": "hidden",
+        "booking_requires_authentication": "booking_requires_auth",
+        "disable_guests": "disable_guests",
+        "max_per_day": "max_per_day",
     }
     for name, column in simple.items():
         if name in fields:

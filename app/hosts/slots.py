@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.bookings.errors import InvalidInput
+from app.bookings.errors import InvalidInput, NotFound
 from app.bookings.service import MAX_RANGE_DAYS, slots_for_window
 from app.bookings.validation import check_timezone, parse_day, parse_instant
-from app.db.models import EventType
+from app.db.models import Booking, EventType
 from app.scheduling import Interval, group_by_date, local_day_window
 
 
@@ -37,8 +38,31 @@ def window(start: str, end: str, timezone: str) -> Interval:
 
 
 async def free_slots_by_date(
-    session: AsyncSession, event_type: EventType, start: str, end: str, timezone: str
+    session: AsyncSession,
+    event_type: EventType,
+    start: str,
+    end: str,
+    timezone: str,
+    *,
+    rescheduling: str | None = None,
 ) -> list[tuple[date, list[Interval]]]:
+    """``rescheduling``: the uid of the event type's booking being moved (Cal.com's
+    ``bookingUidToReschedule``), whose own time then counts as free."""
     timezone = check_timezone(timezone, "timeZone")
-    slots = await slots_for_window(session, event_type, window(start, end, timezone), capped=True)
+    exclude = None
+    if rescheduling is not None:
+        exclude = await session.scalar(
+            select(Booking.id).where(
+                Booking.uid == rescheduling, Booking.host_id == event_type.host_id
+            )
+        )
+        if exclude is None:
+            raise NotFound(f"Booking with uid={rescheduling[:64]} not found.")
+    slots = await slots_for_window(
+        session,
+        event_type,
+        window(start, end, timezone),
+        capped=True,
+        exclude_booking_id=exclude,
+    )
     return group_by_date(slots, timezone)

@@ -48,7 +48,7 @@ from app.db.session import begin_write, lock_host
 from app.notify import timed
 from app.notify.email import guest_email, host_email
 from app.notify.ics import build_invite
-from app.notify.webhooks import webhook_body
+from app.notify.webhooks import ALIASES, CAL_TRIGGERS, calls, delivered_as, event_payload
 from app.settings import Settings
 
 log = logging.getLogger("app.notify")
@@ -61,9 +61,15 @@ CHANGE_TRIGGERS = (
     "BOOKING_DECLINED",
     "BOOKING_CANCELLED",
     "BOOKING_RESCHEDULED",
+    "BOOKING_NO_SHOW_UPDATED",
 )
-# What a webhook can subscribe to: the changes, and the time-driven events (``app.notify.timed``).
-TRIGGERS = (*CHANGE_TRIGGERS, timed.MEETING_STARTED, timed.MEETING_ENDED)
+# Changes that concern the host's records only: no email to anyone (as on Cal.com).
+QUIET_TRIGGERS = ("BOOKING_NO_SHOW_UPDATED",)
+# What a webhook can subscribe to: Cal.com's names of the changes and of the time-driven events
+# (``app.notify.timed``), and our own names kept as aliases (app/notify/webhooks.py).
+TRIGGERS = (*CAL_TRIGGERS, *ALIASES)
+# A subscription that names none gets every change and event, once each (Cal.com's names).
+DEFAULT_TRIGGERS = CAL_TRIGGERS
 # Changes that make a booking: nothing was planned for it yet.
 STARTING_TRIGGERS = ("BOOKING_CREATED", "BOOKING_REQUESTED", "BOOKING_RESCHEDULED")
 ENDING_TRIGGERS = ("BOOKING_CANCELLED", "BOOKING_DECLINED")
@@ -76,6 +82,8 @@ SNAPSHOT = {
     "cancellationReason": "cancellation_reason",
     "reschedulingReason": "rescheduling_reason",
     "declineReason": "decline_reason",
+    "absentHost": "absent_host",
+    "absentAttendees": "absent_attendees",
 }
 
 
@@ -162,7 +170,13 @@ async def expand_booking_event(
                 .where(Webhook.host_id == booking.host_id, Webhook.active.is_(True))
                 .order_by(Webhook.id)
             )
-            hooks = [h for h in await session.scalars(query) if trigger in (h.triggers or [])]
+            hooks = [
+                h
+                for h in await session.scalars(query)
+                if delivered_as(trigger, h.triggers or []) is not None
+                and h.event_type_id in (None, booking.event_type_id)
+            ]
+            root = await first_uid(session, booking)
             if is_timed:
                 # A timed event fires for the booking as it is now, which must be as planned.
                 note = timed.stale_reason(event, **_state(booking), booking=booking)
@@ -170,7 +184,6 @@ async def expand_booking_event(
             else:
                 if event.get("previousUid"):
                     previous = await _load_booking(session, event["previousUid"])
-                root = await first_uid(session, booking)
                 write_calendar = await needs_write(session, booking.host_id, root)
                 session.expunge(booking)
                 for key, attribute in SNAPSHOT.items():
@@ -183,7 +196,7 @@ async def expand_booking_event(
         note = f"booking {message.booking_uid} no longer exists: nothing sent"
     elif is_timed:
         if not note:
-            context = timed.DueEvent(settings, booking, event, hooks)
+            context = timed.DueEvent(settings, booking, event, hooks, root)
             rows = _rows(timed.render(context), booking.uid, now)
     else:
         rows = _messages(settings, booking, trigger, previous, root, hooks, at, now)
@@ -279,20 +292,15 @@ def _messages(
     now: datetime,
 ) -> list[OutboxMessage]:
     """The guest and host emails and one webhook call per subscription, due ``now``."""
-    method = "CANCEL" if trigger in ENDING_TRIGGERS else "REQUEST"
-    invite = build_invite(booking, method, uid=root_uid)
-    emails = [
-        guest_email(booking, trigger, guest_links(settings, booking), invite, method, previous),
-        host_email(booking, trigger, host_links(settings, booking), invite, method, previous),
-    ]
-    payloads = [("email", {"trigger": trigger, **email.as_payload()}) for email in emails]
-    if hooks:
-        body = webhook_body(booking, trigger, at)
-        payloads += [
-            (
-                "webhook",
-                {"trigger": trigger, "webhookId": h.id, "url": h.subscriber_url, "body": body},
-            )
-            for h in hooks
+    payloads: list[tuple[str, dict[str, Any]]] = []
+    if trigger not in QUIET_TRIGGERS:
+        method = "CANCEL" if trigger in ENDING_TRIGGERS else "REQUEST"
+        invite = build_invite(booking, method, uid=root_uid)
+        emails = [
+            guest_email(booking, trigger, guest_links(settings, booking), invite, method, previous),
+            host_email(booking, trigger, host_links(settings, booking), invite, method, previous),
         ]
+        payloads += [("email", {"trigger": trigger, **email.as_payload()}) for email in emails]
+    if hooks:
+        payloads += calls(hooks, trigger, at, event_payload(booking, trigger, previous, root_uid))
     return _rows(payloads, booking.uid, now)

@@ -57,7 +57,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.db.models import CONFIRMED, EVENT_KIND, HELD_STATUSES, Booking, OutboxMessage, Webhook
-from app.notify.webhooks import webhook_body
+from app.notify.webhooks import calls, event_payload
 from app.settings import Settings
 
 MEETING_STARTED = "MEETING_STARTED"
@@ -83,6 +83,7 @@ class DueEvent:
     booking: Booking
     event: dict[str, Any]
     hooks: list[Webhook] = field(default_factory=list)
+    root_uid: str = ""  # the first booking of its reschedule chain (the invite's UID)
 
     @property
     def trigger(self) -> str:
@@ -137,14 +138,8 @@ def call_webhooks(context: DueEvent) -> list[tuple[str, dict[str, Any]]]:
     """One call per webhook subscribed to the trigger, ``createdAt`` being the time it was due."""
     if not context.hooks:
         return []
-    body = webhook_body(context.booking, context.trigger, context.due)
-    return [
-        (
-            "webhook",
-            {"trigger": context.trigger, "webhookId": h.id, "url": h.subscriber_url, "body": body},
-        )
-        for h in context.hooks
-    ]
+    payload = event_payload(context.booking, context.trigger, root_uid=context.root_uid)
+    return calls(context.hooks, context.trigger, context.due, payload)
 
 
 # Cal.com fires these for accepted bookings only: one waiting for approval gets them when it is

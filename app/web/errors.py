@@ -1,7 +1,9 @@
 """One exception handler for the whole app, answering in the shape each part of it promises.
 
 Public API (``/api/…``): ``{"error": "…"}`` as seed 001 shows. Host API (``/v2/…``):
-``{"status": "error", "message": "…"}`` as Cal.com's v2. Pages: a small HTML page.
+``{"status": "error", "message": "…"}`` as seed 004 shows, plus Cal.com's ``timestamp``,
+``path`` and ``error: {code, message, details}`` (app/web/host_api/envelope.py). Pages: a small
+HTML page.
 Unexpected errors are logged and answered 500 without internals.
 
 A database that is unavailable for now (``app.db.faults``: unreachable, disk full, a write lock
@@ -22,6 +24,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVI
 from app.bookings.errors import BookingError
 from app.db.faults import is_unavailable
 from app.i18n import _
+from app.web.host_api.envelope import error_body, v2_status
 
 log = logging.getLogger("app.web")
 RETRY_AFTER_SECONDS = 5
@@ -67,6 +70,15 @@ def status_and_message(exc: Exception) -> tuple[int, str]:
     return HTTP_500_INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again."
 
 
+def _details(exc: Exception) -> Any:
+    """Which fields were wrong, when we know (``error.details`` of the host API's errors)."""
+    if isinstance(exc, BookingError) and exc.field:
+        return {"field": exc.field}
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
+        return {"fields": [item for item in exc.extra if isinstance(item, dict)]}
+    return None
+
+
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     code, message = status_and_message(exc)
     headers = dict(getattr(exc, "headers", None) or {})
@@ -84,8 +96,12 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     elif code >= 500:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     path = request.url.path
-    if path.startswith("/v2"):
-        return Response({"status": "error", "message": message}, status_code=code, headers=headers)
+    if path == "/v2" or path.startswith("/v2/"):
+        code = v2_status(code)
+        query = request.url.query
+        where = f"{path}?{query}" if query else path
+        answer = error_body(code, message, where, _details(exc))
+        return Response(answer, status_code=code, headers=headers)
     if path.startswith("/api/"):
         return Response({"error": message}, status_code=code, headers=headers)
     if request.headers.get("hx-request") == "true":

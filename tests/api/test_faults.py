@@ -130,7 +130,8 @@ def test_postgresql_out_of_reach_answers_503_in_every_shape_then_recovers(pg_url
         assert public.json() == {"error": UNAVAILABLE}
         v2 = client.get("/v2/me", headers=host_api_support.auth(key))
         assert_unavailable(v2)
-        assert v2.json() == {"status": "error", "message": UNAVAILABLE}
+        assert (v2.json()["status"], v2.json()["message"]) == ("error", UNAVAILABLE)
+        assert v2.json()["error"]["code"] == "ServiceUnavailableException"
         page = client.get("/demo/30min")
         assert_unavailable(page)
         assert page.headers["content-type"].startswith("text/html")

@@ -71,7 +71,7 @@ def test_booking_by_api_has_cal_shape_and_takes_the_public_slot(client, demo_hea
     assert data["attendees"][0]["language"] == "de"
     assert data["guests"] == ["sam@example.com"]
     assert data["metadata"] == {"crm": "42"}
-    assert data["rescheduledFromUid"] is None
+    assert "rescheduledFromUid" not in data  # optional strings are left out, never null
     assert data["icsUid"] == f"{data['uid']}@booking-widget"
     params = {"dateFrom": day.isoformat(), "dateTo": day.isoformat(), "timezone": "UTC"}
     public = client.get(f"{PUBLIC}/30min/slots", params=params).json()
@@ -99,10 +99,12 @@ def test_the_same_slot_cannot_be_booked_twice(client, demo_headers):
     assert book(client, demo_headers, start).status_code == 201
     again = book(client, demo_headers, start, attendee={**ATTENDEE, "email": "b@example.com"})
     assert again.status_code == 400
-    assert again.json() == {
-        "status": "error",
-        "message": "The selected time slot is no longer available.",
-    }
+    body = again.json()
+    assert (body["status"], body["message"]) == (
+        "error",
+        "The selected time slot is no longer available.",
+    )
+    assert body["error"]["code"] == "BadRequestException" and body["path"] == "/v2/bookings"
 
 
 def test_bad_booking_requests_are_400(client, demo_headers):
@@ -134,13 +136,30 @@ def test_bad_booking_requests_are_400(client, demo_headers):
     assert "Company" in intro_without_answer.json()["message"]
 
 
-def test_another_hosts_event_types_cannot_be_booked(client, demo_headers, other_headers):
+def test_another_hosts_key_books_as_a_guest(client, demo_headers, other_headers):
+    """As on Cal.com, any event type can be booked; another host's key is a guest's booking,
+    and an event type that requires authentication takes its own host's key only."""
     start, _ = demo_slot(hour=15)
     demo_id = event_type_id(client, demo_headers)
     response = book(client, other_headers, start, eventTypeId=demo_id)
-    assert response.status_code == 404
+    assert response.status_code == 201
+    assert response.json()["data"]["hosts"][0]["username"] == "demo"
+    locked = client.patch(
+        f"/v2/event-types/{demo_id}",
+        json={"bookingRequiresAuthentication": True},
+        headers=demo_headers,
+    )
+    assert locked.json()["data"]["bookingRequiresAuthentication"] is True
+    start, _ = demo_slot(hour=16)
     by_slug = {"start": start, "eventTypeSlug": "30min", "username": "demo", "attendee": ATTENDEE}
-    assert client.post("/v2/bookings", json=by_slug, headers=other_headers).status_code == 404
+    refused = client.post("/v2/bookings", json=by_slug, headers=other_headers)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "ForbiddenException"
+    anonymous = client.post("/v2/bookings", json=by_slug)
+    assert anonymous.status_code == 401
+    assert client.post("/v2/bookings", json=by_slug, headers=demo_headers).status_code == 201
+    missing = {**by_slug, "username": "nobody"}
+    assert client.post("/v2/bookings", json=missing, headers=other_headers).status_code == 404
 
 
 def test_cancel_frees_the_slot_and_only_once(client, demo_headers):
@@ -156,7 +175,7 @@ def test_cancel_frees_the_slot_and_only_once(client, demo_headers):
     data = response.json()["data"]
     assert (data["status"], data["cancellationReason"]) == ("cancelled", "Schedule conflict")
     again = client.post(f"/v2/bookings/{uid}/cancel", json={}, headers=demo_headers)
-    assert again.status_code == 409
+    assert again.status_code == 400
     assert book(client, demo_headers, start).status_code == 201
 
 
@@ -187,7 +206,7 @@ def test_reschedule_answers_the_new_booking(client, demo_headers):
         client.post(
             f"/v2/bookings/{old['uid']}/reschedule", json={"start": start}, headers=demo_headers
         ).status_code
-        == 409
+        == 400
     )
 
 
@@ -198,7 +217,7 @@ def test_confirm_and_decline_pending_bookings(client, demo_headers):
     assert confirmed.status_code == 200
     assert confirmed.json()["data"]["status"] == "accepted"
     again = client.post(f"/v2/bookings/{pending['uid']}/confirm", headers=demo_headers)
-    assert again.status_code == 409
+    assert again.status_code == 400
     other = book_intro(client, demo_headers, hour=11)
     declined = client.post(
         f"/v2/bookings/{other['uid']}/decline",
@@ -211,7 +230,7 @@ def test_confirm_and_decline_pending_bookings(client, demo_headers):
     accepted = book(client, demo_headers, demo_slot(hour=15)[0]).json()["data"]
     assert (
         client.post(f"/v2/bookings/{accepted['uid']}/decline", headers=demo_headers).status_code
-        == 409
+        == 400
     )
 
 
@@ -227,7 +246,9 @@ def test_another_hosts_booking_is_404(client, demo_headers, other_headers):
     ]:
         response = client.post(f"{base}/{action}", json=body, headers=other_headers)
         assert response.status_code == 404, action
-        assert response.json() == {"status": "error", "message": "Booking not found."}
+        body = response.json()
+        assert (body["status"], body["message"]) == ("error", "Booking not found.")
+        assert body["error"] == {"code": "NotFoundException", "message": "Booking not found."}
     assert client.get(base, headers=demo_headers).json()["data"]["status"] == "accepted"
     assert client.get("/v2/bookings/bkg_nothing", headers=demo_headers).status_code == 404
 

@@ -50,14 +50,23 @@ def test_create_answers_every_field_back(client, demo_headers):
     assert response.status_code == 201
     data = response.json()["data"]
     assert isinstance(data["id"], int)
-    expected = {k: v for k, v in NEW.items() if k not in ("bookingFields", "bookingWindow")}
+    skipped = ("bookingFields", "bookingWindow", "locations")
+    expected = {k: v for k, v in NEW.items() if k not in skipped}
     assert {k: data[k] for k in expected} == expected
+    assert data["locations"] == [{**NEW["locations"][0], "public": True}]
     assert data["bookingWindow"]["value"] == 30
-    assert [(f["type"], f["slug"], f["required"]) for f in data["bookingFields"]] == [
+    assert data["confirmationPolicy"] == {
+        "type": "always",
+        "blockUnconfirmedBookingsInBooker": True,
+    }
+    custom = [f for f in data["bookingFields"] if not f["isDefault"]]
+    assert [(f["type"], f["slug"], f["required"]) for f in custom] == [
         ("text", "company", True),
         ("select", "size", False),
         ("phone", "attendeePhoneNumber", True),
     ]
+    defaults = [f["slug"] for f in data["bookingFields"] if f["isDefault"]]
+    assert defaults == ["name", "email", "notes", "guests"]
     fetched = client.get(f"/v2/event-types/{data['id']}", headers=demo_headers).json()["data"]
     assert fetched == data
 
@@ -71,7 +80,7 @@ def test_created_event_type_is_bookable_on_the_public_api(client, demo_headers):
 def test_slugs_are_unique_per_host_only(client, demo_headers, other_headers):
     assert create(client, demo_headers).status_code == 201
     again = create(client, demo_headers, title="Other")
-    assert again.status_code == 409
+    assert again.status_code == 400
     assert "deep-dive" in again.json()["message"]
     assert create(client, other_headers).status_code == 201
 
@@ -122,7 +131,7 @@ def test_patch_changes_only_what_is_sent(client, demo_headers):
     assert data["lengthInMinutes"] == 60
     assert data["locations"] == created["locations"]
     clash = client.patch(url, json={"slug": "30min"}, headers=demo_headers)
-    assert clash.status_code == 409
+    assert clash.status_code == 400
 
 
 def test_schedule_id_must_be_the_hosts(client, demo_headers, other_headers):
@@ -140,7 +149,12 @@ def test_delete_then_gone(client, demo_headers):
     url = f"/v2/event-types/{created['id']}"
     response = client.delete(url, headers=demo_headers)
     assert response.status_code == 200
-    assert response.json() == {"status": "success", "data": None}
+    assert response.json()["data"] == {
+        "id": response.json()["data"]["id"],
+        "lengthInMinutes": response.json()["data"]["lengthInMinutes"],
+        "title": response.json()["data"]["title"],
+        "slug": response.json()["data"]["slug"],
+    }
     assert client.get(url, headers=demo_headers).status_code == 404
     assert client.delete(url, headers=demo_headers).status_code == 404
     assert create(client, demo_headers).status_code == 201
@@ -171,7 +185,7 @@ def test_event_type_with_bookings_is_kept_for_them(client, demo_headers):
     }
     booking = client.post("/v2/bookings", json=body, headers=demo_headers).json()["data"]
     refused = client.delete(url, headers=demo_headers)
-    assert refused.status_code == 409
+    assert refused.status_code == 400
     assert "upcoming bookings" in refused.json()["message"]
     client.post(f"/v2/bookings/{booking['uid']}/cancel", json={}, headers=demo_headers)
     assert client.delete(url, headers=demo_headers).status_code == 200

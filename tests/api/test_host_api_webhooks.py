@@ -10,7 +10,7 @@ from litestar.testing import TestClient
 from app.crypto import unseal
 from app.hosts.webhooks import list_webhooks
 from app.main import create_app
-from app.notify.events import TRIGGERS
+from app.notify.events import DEFAULT_TRIGGERS
 from support import with_session
 
 # The shared fixtures (API keys of the demo host and of a second host).
@@ -26,7 +26,7 @@ def test_create_list_update_delete(client, demo_headers):
     assert response.status_code == 201
     data = response.json()["data"]
     assert data["subscriberUrl"] == "https://example.com/hook"
-    assert data["triggers"] == list(TRIGGERS)
+    assert data["triggers"] == list(DEFAULT_TRIGGERS)  # Cal.com's names of every event
     assert data["active"] is True
     assert SECRET not in response.text
     assert data["secret"] == "…cdef"
@@ -55,7 +55,7 @@ def test_a_generated_secret_is_shown_once_and_stored_sealed(client, settings, de
     fetched = client.get(f"/v2/webhooks/{data['id']}", headers=demo_headers).json()["data"]
     assert fetched["secret"] == "…" + secret[-4:]
 
-    [row] = with_session(settings.database_url, lambda s: list_webhooks(s, data["ownerId"]))
+    [row] = with_session(settings.database_url, lambda s: list_webhooks(s, data["userId"]))
     assert secret not in row.secret and unseal(settings.secret_keys, row.secret) == secret
 
 
@@ -64,7 +64,7 @@ def test_a_given_secret_is_sealed_and_an_empty_one_refused_on_change(
 ):
     body = {"subscriberUrl": "https://example.com/hook", "secret": SECRET}
     data = client.post("/v2/webhooks", json=body, headers=demo_headers).json()["data"]
-    [row] = with_session(settings.database_url, lambda s: list_webhooks(s, data["ownerId"]))
+    [row] = with_session(settings.database_url, lambda s: list_webhooks(s, data["userId"]))
     assert unseal(settings.secret_keys, row.secret) == SECRET
     url = f"/v2/webhooks/{data['id']}"
     for bad in ("", "short"):

@@ -151,7 +151,7 @@ def test_meeting_start_and_end_fire_once_with_two_workers_never_for_cancelled_or
         (timed.MEETING_STARTED, kept)
     ]
     started = receiver.hooks[0].json
-    assert started["createdAt"] == first.start.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert started["createdAt"] == first.start.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
     # After every meeting: the rest fire once each, the cancelled and moved ones never.
     move_clock_to(stored(settings, new).end + timedelta(minutes=1))
@@ -194,7 +194,7 @@ def test_a_booking_waiting_for_approval_gets_its_meeting_events_when_confirmed(
     move_clock_to(stored(settings, pending).end + timedelta(seconds=1))
     run_workers(settings)
     assert sorted(h.json["triggerEvent"] for h in receiver.hooks) == sorted(MEETING)
-    assert {h.json["payload"]["status"] for h in receiver.hooks} == {"Confirmed"}
+    assert {h.json["payload"]["status"] for h in receiver.hooks} == {"ACCEPTED"}
 
 
 def test_confirmed_after_its_start_gets_only_the_end(settings, client):

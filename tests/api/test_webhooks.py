@@ -112,7 +112,7 @@ def test_only_subscribed_triggers_are_called(client, settings, receiver, drain):
     [hook] = receiver.hooks
     assert hook.json["triggerEvent"] == "BOOKING_CANCELLED"
     assert hook.json["payload"]["uid"] == created["id"]
-    assert hook.json["payload"]["status"] == "Cancelled"
+    assert hook.json["payload"]["status"] == "CANCELLED"
 
 
 def test_cli_refuses_unknown_triggers_and_bad_urls(settings):

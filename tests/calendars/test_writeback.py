@@ -154,12 +154,25 @@ def test_booking_lifecycle_is_mirrored_in_the_destination_calendar(
     [ref] = with_session(settings.database_url, refs)
     assert ref.uid == f"{root}@booking-widget" and ref.status == "written"
     assert ref.type == "caldav_calendar" and ref.href.endswith(f"{root}.ics")
+    # Cal.com's GET /v2/bookings/{uid}/references, for any booking of the chain.
+    for uid in (root, new_uid):
+        listed = api.get(f"/v2/bookings/{uid}/references").json()["data"]
+        assert listed == [
+            {
+                "id": ref.id,
+                "type": "caldav_calendar",
+                "eventUid": ref.uid,
+                "destinationCalendarId": ref.external_calendar_id,
+            }
+        ]
+    assert api.get(f"/v2/bookings/{root}/references?type=google_calendar").json()["data"] == []
 
     assert api.post(f"/v2/bookings/{new_uid}/cancel", json={}).status_code == 200
     work_outbox(settings)
     assert the_event(calendar, root) is None
     [ref] = with_session(settings.database_url, refs)
     assert ref.status == "deleted"
+    assert api.get(f"/v2/bookings/{new_uid}/references").json()["data"] == []
 
 
 def test_a_server_that_is_down_delays_the_write_and_loses_nothing(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
-from app.web.host_api.auth import COMPONENTS, SECURITY_SCHEME, current_host
+from app.web.host_api.auth import COMPONENTS, SECURITY_SCHEME, current_host, optional_host
 from app.web.host_api.bookings import BookingController
 from app.web.host_api.calendars import (
     CalendarController,
@@ -21,7 +21,7 @@ from app.web.host_api.event_types import EventTypeController
 from app.web.host_api.me import MeController
 from app.web.host_api.schedules import ScheduleController
 from app.web.host_api.slots import SlotController
-from app.web.host_api.webhooks import WebhookController
+from app.web.host_api.webhooks import EventTypeWebhookController, WebhookController
 from app.web.security import NO_STORE
 
 __all__ = ["COMPONENTS", "host_api_router"]
@@ -37,11 +37,12 @@ def host_api_router() -> Router:
             SlotController,
             BookingController,
             WebhookController,
+            EventTypeWebhookController,
             CalendarController,
             SelectedCalendarController,
             DestinationCalendarController,
         ],
-        dependencies={"host": Provide(current_host)},
+        dependencies={"host": Provide(current_host), "caller": Provide(optional_host)},
         security=[{SECURITY_SCHEME: []}],
         cache_control=NO_STORE,  # answers hold guests' details and signing secrets
     )

@@ -2,7 +2,12 @@
 
 Every handler under /v2 takes ``host: Host`` and only ever looks at that host's objects, so a key
 of one host can never see another host's data (it gets 404, as if the object did not exist).
-The ``cal-api-version`` header Cal.com clients send is accepted and ignored: there is one version.
+The ``cal-api-version`` header Cal.com clients send is accepted and need not be sent: each resource
+serves one version's shapes (listed in formats.py).
+
+Where Cal.com is public (``GET /v2/slots``, ``POST /v2/bookings``, ``GET /v2/event-types`` by
+username) handlers take ``caller: Host | None`` instead: no ``Authorization`` header is a public
+request, a key acts as its host, and a key that is not valid is still 401.
 """
 
 from __future__ import annotations
@@ -48,3 +53,10 @@ async def current_host(request: Request[Any, Any, Any], db_session: AsyncSession
     if host is None:
         raise NotAuthorizedException("Invalid API key.", headers=CHALLENGE)
     return host
+
+
+async def optional_host(request: Request[Any, Any, Any], db_session: AsyncSession) -> Host | None:
+    """The key's host when the request carries a key; None for a public request."""
+    if "authorization" not in request.headers:
+        return None
+    return await current_host(request, db_session)

@@ -120,13 +120,14 @@ class SyncStatusOut(msgspec.Struct, rename="camel"):
     invalid: bool
 
 
-class ConnectedOut(msgspec.Struct, rename="camel"):
+class ConnectedOut(msgspec.Struct, rename="camel", kw_only=True):
     integration: IntegrationOut
     credential_id: int
-    primary: CalendarOut | None
     calendars: list[CalendarOut]
     sync_status: SyncStatusOut
     delegation_credential_id: None = None
+    # Left out (not null) without one: Cal.com types it as an object (Primary).
+    primary: CalendarOut | msgspec.UnsetType = msgspec.UNSET
 
 
 class DestinationOut(msgspec.Struct, rename="camel"):
@@ -145,9 +146,10 @@ class DestinationOut(msgspec.Struct, rename="camel"):
     delegation_credential_id: None = None
 
 
-class ConnectedCalendarsOut(msgspec.Struct, rename="camel"):
+class ConnectedCalendarsOut(msgspec.Struct, rename="camel", omit_defaults=True):
     connected_calendars: list[ConnectedOut]
-    destination_calendar: DestinationOut | None
+    # Left out (not null) while none is chosen, as Cal.com does (tests/calcom_corrections.py).
+    destination_calendar: DestinationOut | None = None
 
 
 class BusyTimeOut(msgspec.Struct, rename="camel"):
@@ -212,7 +214,8 @@ def _connected(connection: CalendarConnection) -> ConnectedOut:
         ),
         credential_id=connection.id,
         primary=next(
-            (c for c in calendars if c.is_destination), calendars[0] if calendars else None
+            (c for c in calendars if c.is_destination),
+            calendars[0] if calendars else msgspec.UNSET,
         ),
         calendars=calendars,
         sync_status=SyncStatusOut(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
@@ -57,6 +57,22 @@ class ScheduleUpdate(msgspec.Struct, rename="camel"):
     overrides: list[OverrideIn] | Unset = UNSET
 
 
+class Done(msgspec.Struct):
+    """Cal.com's DeleteScheduleOutput_2024_06_11: the status alone."""
+
+    status: Literal["success"] = "success"
+
+
+def cal_times(fields: dict[str, Any]) -> dict[str, Any]:
+    """Cal.com ends a day at "23:59" (it has no "24:00"): read that end as the day's end, so a
+    schedule read and written back keeps its last minute."""
+    for name in ("availability", "overrides"):
+        for item in fields.get(name) or []:
+            if item.get("end_time") == formats.END_OF_DAY:
+                item["end_time"] = "24:00"
+    return fields
+
+
 class ScheduleController(Controller):
     path = "/schedules"
     tags = ["Schedules"]
@@ -72,7 +88,7 @@ class ScheduleController(Controller):
     async def create_schedule(
         self, host: Host, db_session: AsyncSession, data: ScheduleCreate
     ) -> Envelope[formats.ScheduleOut]:
-        row = await service.create_schedule(db_session, host, changes(data))
+        row = await service.create_schedule(db_session, host, cal_times(changes(data)))
         return ok(formats.schedule(row))
 
     @get("/default", summary="The host's default schedule", responses=errors(404))
@@ -87,21 +103,22 @@ class ScheduleController(Controller):
     ) -> Envelope[formats.ScheduleOut]:
         return ok(formats.schedule(await service.get_schedule(db_session, host.id, schedule_id)))
 
-    @patch("/{schedule_id:int}", summary="Change a schedule", responses=errors(404, 409))
+    @patch("/{schedule_id:int}", summary="Change a schedule", responses=errors(404))
     async def update_schedule(
         self, host: Host, db_session: AsyncSession, schedule_id: PathId, data: ScheduleUpdate
     ) -> Envelope[formats.ScheduleOut]:
-        row = await service.update_schedule(db_session, host.id, schedule_id, changes(data))
+        fields = cal_times(changes(data))
+        row = await service.update_schedule(db_session, host.id, schedule_id, fields)
         return ok(formats.schedule(row))
 
     @delete(
         "/{schedule_id:int}",
         summary="Delete a schedule; its event types fall back to the default one",
         status_code=HTTP_200_OK,
-        responses=errors(404, 409),
+        responses=errors(404),
     )
     async def delete_schedule(
         self, host: Host, db_session: AsyncSession, schedule_id: PathId
-    ) -> Envelope[None]:
+    ) -> Done:
         await service.delete_schedule(db_session, host.id, schedule_id)
-        return ok(None)
+        return Done()
