@@ -4,9 +4,11 @@ Every change goes through app/bookings/service.py with the key's host as owner, 
 cancels, reschedules, confirms and declines exactly as the widget and the emailed links do
 (same checks, emails and webhooks); another host's booking is 404.
 
-Reading, cancelling and rescheduling a booking by its uid (an unguessable id) need no key either,
-as on Cal.com, whose documents give those operations no Authorization; a key reaches only its own
-host's bookings. ``POST /v2/bookings`` is public, as on Cal.com: without a key it is a guest's booking of any
+Reading, cancelling and rescheduling a booking by its uid need the host's key, although Cal.com's
+document lists them without Authorization: here a booking's uid is in every invite it sends
+(the iCalendar UID) and in the host's own calendar, so it would be a bearer credential for the
+guest's details and for cancelling. Guests act through their signed, single-purpose links.
+``POST /v2/bookings`` is public, as on Cal.com: without a key it is a guest's booking of any
 host's event type (rate limited like the public booking API, and the host's CAPTCHA applies:
 send its solution as ``captchaToken``); the event type's host, by key, books as the host.
 """
@@ -251,56 +253,44 @@ class BookingController(Controller):
         booking = await host_bookings.create_api_booking(db_session, caller, request, settings)
         return await booking_out(db_session, booking)
 
-    @get(
-        "/{uid:str}",
-        summary="One booking (by its uid, as on Cal.com; a key reaches its own host's only)",
-        responses=errors(404),
-        security=[{}],  # with the router's apiKey: a key is optional
-    )
+    @get("/{uid:str}", summary="One booking", responses=errors(404))
     async def get_booking(
-        self, caller: Host | None, db_session: AsyncSession, uid: str
+        self, host: Host, db_session: AsyncSession, uid: str
     ) -> Envelope[formats.BookingOut]:
-        owner = caller.id if caller is not None else None
-        booking = await service.find_booking(db_session, uid, host_id=owner)
+        booking = await service.find_booking(db_session, uid, host_id=host.id)
         return await booking_out(db_session, booking)
 
     @post(
         "/{uid:str}/cancel",
-        summary="Cancel a booking (by its uid, as on Cal.com; a key reaches its own host's only)",
+        summary="Cancel a booking",
         status_code=HTTP_200_OK,
-        responses=errors(404, 429),
-        opt={"rate_limited": True},
-        security=[{}],  # with the router's apiKey: a key is optional
+        responses=errors(404),
     )
     async def cancel_booking(
-        self, caller: Host | None, db_session: AsyncSession, uid: str, data: CancelIn | None = None
+        self, host: Host, db_session: AsyncSession, uid: str, data: CancelIn | None = None
     ) -> Envelope[formats.BookingOut]:
-        owner = caller.id if caller is not None else None
         if data is not None and (data.seat_uid or data.cancel_subsequent_bookings):
             raise InvalidInput(
                 "seatUid and cancelSubsequentBookings are not supported: there are no seated "
                 "or recurring bookings here."
             )
         reason = data.cancellation_reason if data else ""
-        booking = await service.cancel_booking(db_session, uid, reason, host_id=owner)
+        booking = await service.cancel_booking(db_session, uid, reason, host_id=host.id)
         return await booking_out(db_session, booking)
 
     @post(
         "/{uid:str}/reschedule",
         summary="Move a booking; answers the new booking (rescheduledFromUid names the old one)",
-        responses=errors(404, 429),
-        opt={"rate_limited": True},
-        security=[{}],  # with the router's apiKey: a key is optional
+        responses=errors(404),
     )
     async def reschedule_booking(
-        self, caller: Host | None, db_session: AsyncSession, uid: str, data: RescheduleIn
+        self, host: Host, db_session: AsyncSession, uid: str, data: RescheduleIn
     ) -> Envelope[formats.BookingOut]:
-        owner = caller.id if caller is not None else None
         if data.seat_uid:
             raise InvalidInput("seatUid is not supported: there are no seated bookings here.")
         start = parse_instant(data.start, "start")
         booking = await service.reschedule_booking(
-            db_session, uid, start, reason=data.rescheduling_reason, host_id=owner
+            db_session, uid, start, reason=data.rescheduling_reason, host_id=host.id
         )
         return await booking_out(db_session, booking)
 
