@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test install dev lint bench wrk chromium clean
+.PHONY: run test install dev lint bench wrk chromium clean messages messages-update messages-compile pot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,32 @@ test: dev chromium tests/browser/vendor/axe.min.js
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+## Translations (Babel): `make messages` after marking or changing strings: extracts them into
+## app/locales/messages.pot, merges that into every language's messages.po (new strings arrive
+## untranslated: translate them there), then compiles the .mo files the server reads.
+## tests/unit/test_catalogs.py fails on a stale .pot, an untranslated string or a stale .mo.
+PYBABEL ?= $(BIN)/pybabel
+LOCALES := app/locales
+POT     ?= $(LOCALES)/messages.pot
+LANGS   := de es fr it nl pt pl ja ar
+
+pot:
+	$(PYBABEL) -q extract -F babel.cfg -k lazy_gettext -k pgettext:1c,2 -c "Translators:" \
+		--add-location=file --sort-by-file --no-wrap --project=booking-widget \
+		--copyright-holder="booking-widget contributors" --msgid-bugs-address="" -o $(POT) .
+
+messages-update: pot
+	for lang in $(LANGS); do \
+		test -f $(LOCALES)/$$lang/LC_MESSAGES/messages.po || \
+			$(PYBABEL) -q init -i $(POT) -d $(LOCALES) -l $$lang --no-wrap; \
+	done
+	$(PYBABEL) -q update -i $(POT) -d $(LOCALES) --no-wrap --no-fuzzy-matching --ignore-obsolete
+
+messages-compile:
+	$(PYBABEL) -q compile -d $(LOCALES) --statistics
+
+messages: messages-update messages-compile
 
 ## axe-core comes from the npm registry (it is injected into pages by the accessibility test).
 tests/browser/vendor/axe.min.js:

@@ -11,6 +11,7 @@ language without a compiled catalog reads English, which is the source text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -26,6 +27,7 @@ DEFAULT = "en"
 # The languages we ship catalogs for (issue 12); the first is the source language.
 SUPPORTED = ("en", "de", "es", "fr", "it", "nl", "pt", "pl", "ja", "ar")
 RTL = frozenset({"ar", "he", "fa", "ur"})
+TAG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$")
 
 _current: ContextVar[str] = ContextVar("locale", default=DEFAULT)
 
@@ -34,6 +36,41 @@ def language_of(tag: str | None) -> str:
     """The supported language that serves a BCP 47 tag (``de-AT`` -> ``de``), else English."""
     base = (tag or "").replace("_", "-").split("-", 1)[0].lower()
     return base if base in SUPPORTED else DEFAULT
+
+
+def supported_tag(tag: str | None) -> str | None:
+    """``tag`` tidied (``pt_br`` -> ``pt-BR``) if it is well formed and its language is one we
+    ship, else None: a reader asking for Swedish gets the next language they accept, or English."""
+    text = (tag or "").strip().replace("_", "-")
+    if not TAG_RE.match(text):
+        return None
+    parts = text.split("-")
+    if parts[0].lower() not in SUPPORTED:
+        return None
+    tidy = [parts[0].lower()]
+    for part in parts[1:]:
+        tidy.append(part.upper() if len(part) == 2 else part.title() if len(part) == 4 else part)
+    return "-".join(tidy)
+
+
+def negotiate(accept_language: str | None) -> str | None:
+    """The reader's most preferred supported tag in an ``Accept-Language`` header, or None."""
+    weighted = []
+    for position, part in enumerate((accept_language or "").split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if quality > 0:
+            weighted.append((-quality, position, tag.strip()))
+    for _, _, tag in sorted(weighted):
+        found = supported_tag(tag)
+        if found:
+            return found
+    return None
 
 
 @lru_cache(maxsize=len(SUPPORTED))

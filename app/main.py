@@ -28,6 +28,7 @@ from app.notify.worker import worker_lifespan
 from app.settings import ROOT, Settings
 from app.web.captcha import captcha_challenge
 from app.web.client_ip import client_ip_resolver
+from app.web.context import request_context_middleware
 from app.web.embed import embed_js
 from app.web.errors import handle_exception
 from app.web.host_api import COMPONENTS as HOST_API_COMPONENTS
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             engine_callback=lambda jinja: _configure_jinja(jinja, settings),
         ),
         before_send=[security_headers],
-        middleware=[rate_limit.middleware],
+        middleware=[request_context_middleware, rate_limit.middleware],
         stores={"rate_limit": rate_limit_store},
         cors_config=CORSConfig(
             allow_origins=["*"],

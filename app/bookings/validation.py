@@ -87,10 +87,10 @@ def check_text(value: Any, field_name: str, *, required: bool, max_length: int) 
         raise InvalidInput(f"{field_name} must be a string.", field_name)
     text = value.strip()
     if required and not text:
-        raise InvalidInput(f"{field_name} is required.", field_name)
+        raise InvalidInput(f"{field_name} is required.", field_name, "required")
     if len(text) > max_length:
         raise InvalidInput(
-            f"{field_name} is too long (at most {max_length} characters).", field_name
+            f"{field_name} is too long (at most {max_length} characters).", field_name, "too_long"
         )
     if "\x00" in text:
         raise InvalidInput(f"{field_name} contains a NUL character.", field_name)
@@ -103,7 +103,7 @@ def check_email(value: Any, field_name: str = "inviteeEmail") -> str:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise InvalidInput(
-            f"{field_name} is not a valid email address: {exc}", field_name
+            f"{field_name} is not a valid email address: {exc}", field_name, "email"
         ) from None
 
 
@@ -114,12 +114,14 @@ def check_phone(value: Any, field_name: str = "inviteePhone", *, required: bool 
         return ""
     digits = re.sub(r"\D", "", text)
     if not PHONE_RE.match(text) or not 5 <= len(digits) <= 15:
-        raise InvalidInput(f"{field_name} is not a valid phone number.", field_name)
+        raise InvalidInput(f"{field_name} is not a valid phone number.", field_name, "phone")
     if text.startswith("+"):
         try:
             number = phonenumbers.parse(text, None)
         except phonenumbers.NumberParseException:
-            raise InvalidInput(f"{field_name} is not a valid phone number.", field_name) from None
+            raise InvalidInput(
+                f"{field_name} is not a valid phone number.", field_name, "phone"
+            ) from None
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return text
@@ -181,19 +183,19 @@ def check_custom_fields(value: Any, questions: list[dict[str, Any]]) -> dict[str
                 isinstance(answer, str) and answer.lower() in {"true", "on", "yes", "1"}
             )
             if question.get("required") and not checked:
-                raise InvalidInput(f"{label} must be checked.", f"customFields.{key}")
+                raise InvalidInput(f"{label} must be checked.", f"customFields.{key}", "checkbox")
             if key in answers:
                 answers[key] = checked
             continue
         if question.get("required") and (answer is None or answer == ""):
-            raise InvalidInput(f"{label} is required.", f"customFields.{key}")
+            raise InvalidInput(f"{label} is required.", f"customFields.{key}", "required")
         if (
             question.get("type") == "select"
             and answer not in (None, "")
             and answer not in question.get("options", [])
         ):
             raise InvalidInput(
-                f"{label}: choose one of the offered options.", f"customFields.{key}"
+                f"{label}: choose one of the offered options.", f"customFields.{key}", "choice"
             )
     return answers
 

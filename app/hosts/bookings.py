@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from app import clock
 from app.bookings.availability import load_availability
 from app.bookings.errors import InvalidInput
+from app.bookings.locations import phone_mode
 from app.bookings.service import book
 from app.bookings.validation import (
     LOCALE_RE,
@@ -172,9 +173,9 @@ def check_new_booking(request: NewBooking, event_type: EventType) -> BookingInpu
         phone=check_phone(
             attendee.phone_number,
             "attendee.phoneNumber",
-            required=event_type.phone_mode == "required",
+            required=phone_mode(event_type) == "required",
         )
-        if event_type.phone_mode != "hidden"
+        if phone_mode(event_type) != "hidden"
         else "",
         locale=_language(attendee.language),
         custom_fields=check_custom_fields(request.booking_fields_responses, event_type.questions),

@@ -37,11 +37,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from app import clock
+from app.actor import current_actor
 from app.bookings.tokens import guest_links, host_links
 from app.db.models import Booking, OutboxMessage, Webhook
 from app.db.session import begin_write
 from app.notify.email import guest_email, host_email
-from app.notify.ics import build_invite
 from app.notify.webhooks import webhook_body
 from app.settings import Settings
 
@@ -56,6 +56,9 @@ TRIGGERS = (
     "BOOKING_RESCHEDULED",
 )
 ENDING_TRIGGERS = ("BOOKING_CANCELLED", "BOOKING_DECLINED")
+# Events that only email the guest (no host email, no webhook): the current links, on request.
+LINKS_TRIGGER = "BOOKING_LINKS"
+GUEST_ONLY_TRIGGERS = (LINKS_TRIGGER,)
 EVENT_KIND = "booking_event"
 # The booking's attributes a later change can alter, by their key in the event's payload.
 SNAPSHOT = {
@@ -90,12 +93,15 @@ async def record_booking_event(
     set up front and is inserted after this call). It runs no query and does not flush (see the
     module docstring for why): the row is written at the commit.
     """
-    if trigger not in TRIGGERS:
+    if trigger not in TRIGGERS + GUEST_ONLY_TRIGGERS:
         raise ValueError(f"unknown trigger {trigger}")
     now = clock.utcnow()
     payload: dict[str, Any] = {
         "trigger": trigger,
         "previousUid": previous.uid if previous is not None else None,
+        # Who made the change (guest, host, system), as the request's door says: the emails
+        # tell the reader.
+        "by": current_actor(),
         **{key: getattr(booking, attribute) for key, attribute in SNAPSHOT.items()},
         "at": now.isoformat(),
     }
@@ -128,7 +134,7 @@ async def expand_booking_event(
         raise ValueError(f"not a booking event: {message.kind!r}")
     event = message.payload
     trigger = event["trigger"]
-    if trigger not in TRIGGERS:
+    if trigger not in TRIGGERS + GUEST_ONLY_TRIGGERS:
         raise ValueError(f"unknown trigger {trigger}")
     at = datetime.fromisoformat(event["at"])
 
@@ -157,7 +163,9 @@ async def expand_booking_event(
         rows: list[OutboxMessage] = []
         note = f"booking {message.booking_uid} no longer exists: nothing sent"
     else:
-        rows = _messages(settings, booking, trigger, previous, root, hooks, at, now)
+        rows = _messages(
+            settings, booking, trigger, previous, root, hooks, at, now, event.get("by", "")
+        )
         note = ""
 
     async with sessionmaker() as session:
@@ -204,14 +212,35 @@ def _messages(
     hooks: list[Webhook],
     at: datetime,
     now: datetime,
+    by: str = "",
 ) -> list[OutboxMessage]:
     """The guest and host emails and one webhook call per subscription, due ``now``."""
     method = "CANCEL" if trigger in ENDING_TRIGGERS else "REQUEST"
-    invite = build_invite(booking, method, uid=root_uid)
     emails = [
-        guest_email(booking, trigger, guest_links(settings, booking), invite, method, previous),
-        host_email(booking, trigger, host_links(settings, booking), invite, method, previous),
+        guest_email(
+            booking,
+            trigger,
+            guest_links(settings, booking),
+            None,
+            method,
+            previous,
+            by=by,
+            ics_uid=root_uid,
+        ),
     ]
+    if trigger not in GUEST_ONLY_TRIGGERS:
+        emails.append(
+            host_email(
+                booking,
+                trigger,
+                host_links(settings, booking),
+                None,
+                method,
+                previous,
+                by=by,
+                ics_uid=root_uid,
+            )
+        )
     payloads = [("email", {"trigger": trigger, **email.as_payload()}) for email in emails]
     if hooks:
         body = webhook_body(booking, trigger, at)

@@ -8,6 +8,7 @@ Unexpected errors are logged and answered 500 without internals.
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -15,6 +16,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.bookings.errors import BookingError
+from app.i18n import _, current_locale, ngettext, set_locale, text_direction
+from app.web.context import request_locale
 
 log = logging.getLogger("app.web")
 
@@ -65,6 +68,18 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         return Response({"status": "error", "message": message}, status_code=code, headers=headers)
     if path.startswith("/api/"):
         return Response({"error": message}, status_code=code, headers=headers)
+    if request.scope.get("route_handler") is None:
+        set_locale(request_locale(request.scope))  # no route matched: no middleware ran
+    message = page_message(code, exc, headers) or message
+    if request.headers.get("hx-request") == "true":
+        # The widget shows it next to what the guest was doing (and keeps the form as typed);
+        # the marker tells widget.js this text is ours to show, not a proxy's error page.
+        return Response(
+            f'<p class="alert" role="alert">{escape(message)}</p>',
+            status_code=code,
+            media_type=MediaType.HTML,
+            headers={**headers, "X-Widget-Error": "1"},
+        )
     return Response(
         _error_page(code, message),
         status_code=code,
@@ -73,12 +88,45 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     )
 
 
-def _error_page(code: int, message: str) -> str:
-    from html import escape
+def page_message(code: int, exc: Exception, headers: dict[str, str]) -> str:
+    """What a page (not an API) says for an error, in the reader's language."""
+    if code == 429:
+        seconds = _retry_after(headers)
+        if seconds:
+            return ngettext(
+                "Too many attempts from your connection. Please try again in %(num)d second.",
+                "Too many attempts from your connection. Please try again in %(num)d seconds.",
+                seconds,
+            )
+        return _("Too many attempts from your connection. Please wait a minute and try again.")
+    if isinstance(exc, BookingError) and code != 500:
+        return ""  # the service's own message (link pages translate theirs)
+    return {
+        400: _("This request could not be understood. Please go back and try again."),
+        403: _("This form can only be sent from its own page."),
+        404: _("We could not find this page. Please check the link."),
+        405: _("This page cannot be used that way."),
+        413: _("What you sent is too large."),
+        500: _("Something went wrong on our side. Please try again."),
+        503: _("The booking service is busy or down for a moment. Please try again shortly."),
+    }.get(code, "")
 
+
+def _retry_after(headers: dict[str, str]) -> int:
+    for key in ("Retry-After", "RateLimit-Reset"):
+        value = next((v for k, v in headers.items() if k.lower() == key.lower()), "")
+        if str(value).strip().isdigit():
+            return max(int(value), 1)
+    return 0
+
+
+def _error_page(code: int, message: str) -> str:
+    locale = current_locale()
     return (
-        "<!doctype html><html lang=en><meta charset=utf-8>"
+        f"<!doctype html><html lang={escape(locale)} dir={text_direction(locale)}>"
+        "<meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
+        "<meta name=color-scheme content='light dark'>"
         f"<title>{code}</title><link rel=stylesheet href='/static/widget.css'>"
         f"<main class='page error-page'><h1>{code}</h1><p>{escape(message)}</p></main></html>"
     )

@@ -15,11 +15,15 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from litestar import Request
 from litestar.exceptions import PermissionDeniedException
 
+from app.i18n import _
 from app.settings import Settings
 
 SALT = "booking-form"
 MAX_AGE_SECONDS = 2 * 60 * 60
-EXPIRED = "This form has expired. Please check your details and send it again."
+
+
+def expired_form() -> str:
+    return _("This form has expired. Please check your details and send it again.")
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -47,7 +51,7 @@ def origin_of(url: str) -> str:
 def check_same_origin(request: Request[Any, Any, Any], settings: Settings) -> None:
     """Refuse a form POST another site made the browser send."""
     if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
-        raise PermissionDeniedException("Bookings can only be made from the booking page.")
+        raise PermissionDeniedException(_("Bookings can only be made from the booking page."))
     origin = request.headers.get("origin")
     if origin is not None and origin.lower() != origin_of(settings.public_url):
-        raise PermissionDeniedException("Bookings can only be made from the booking page.")
+        raise PermissionDeniedException(_("Bookings can only be made from the booking page."))
