@@ -38,12 +38,20 @@ lint: dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app
 
+## The PostgreSQL and Redis tests run against the local services when they answer (and skip when
+## not); set TEST_DATABASE_URL / TEST_REDIS_URL to point them elsewhere.
+answers = $(shell $(PYTHON) -c "import socket; socket.create_connection(('127.0.0.1', $(1)), 1)" \
+	2>/dev/null && echo yes)
+TEST_DATABASE_URL ?= $(if $(call answers,5432),postgresql+asyncpg://postgres@127.0.0.1:5432/test)
+TEST_REDIS_URL ?= $(if $(call answers,6379),redis://127.0.0.1:6379/0)
+
 ## test: install what tests need (dev extras, Chromium, axe-core) and run lint, types and the suite
 test: dev chromium tests/browser/vendor/axe.min.js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app
-	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	TEST_DATABASE_URL="$(TEST_DATABASE_URL)" TEST_REDIS_URL="$(TEST_REDIS_URL)" \
+		$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 ## Translations (Babel): `make messages` after marking or changing strings: extracts them into
 ## app/locales/messages.pot, merges that into every language's messages.po (new strings arrive

@@ -48,7 +48,7 @@ def migrate(settings: Settings) -> None:
     from app.db.migrate import upgrade
 
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, secret_keys=settings.secret_keys)
     click.echo("database is up to date")
 
 
@@ -207,17 +207,21 @@ def worker(settings: Settings, poll: float, lease: float, retry_base: float) -> 
 @click.pass_obj
 def create_webhook(settings: Settings, slug: str, url: str, triggers: str, secret: str) -> None:
     """Subscribe URL to the host's booking events; prints the id and the signing secret."""
-    from app.notify.webhooks import create_webhook as create
+    from app.hosts.service import host_by_slug
+    from app.hosts.webhooks import create_webhook as create
 
     names = [t.strip().upper() for t in triggers.split(",") if t.strip()]
 
-    async def work(session: AsyncSession) -> tuple[int, str]:
-        webhook = await create(session, slug, url, names, secret)
-        return webhook.id, webhook.secret
+    async def work(session: AsyncSession) -> tuple[int, str | None]:
+        host = await host_by_slug(session, slug)
+        fields = {"subscriber_url": url, "triggers": names, "secret": secret}
+        created = await create(session, settings, host, fields)
+        return created.webhook.id, created.generated_secret
 
-    webhook_id, signing_secret = run_with_session(settings, work)
+    webhook_id, generated = run_with_session(settings, work)
     click.echo(f"webhook {webhook_id} created for {slug}: {url}")
-    click.echo(f"signing secret: {signing_secret}")
+    if generated:
+        click.echo(f"signing secret (store it now, it is not shown again): {generated}")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,14 @@
 """The one place that reads the wall clock, so tests can move time (``clock.set_offset``).
 
-``CLOCK_OFFSET_SECONDS`` moves it for a whole process (a live server in the browser tests, to see
-expired links); it is read here once, at import, and is never set in production.
+Nothing in production moves it: tests call ``set_offset`` in-process, and a live test server that
+must run in the future is started through ``tests/shifted_clock.py``.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
-_offset = timedelta(seconds=float(os.environ.get("CLOCK_OFFSET_SECONDS") or 0))
+_offset = timedelta(0)
 
 
 def utcnow() -> datetime:

@@ -48,6 +48,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     run_worker: bool = True
     debug: bool = False
+    # Let webhooks and calendar connections reach private/loopback addresses (app/net.py).
+    allow_private_urls: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -87,4 +89,5 @@ class Settings:
             trusted_proxies=proxies,
             run_worker=_bool(env.get("RUN_WORKER"), True),
             debug=_bool(env.get("DEBUG"), False),
+            allow_private_urls=_bool(env.get("ALLOW_PRIVATE_URLS"), False),
         )

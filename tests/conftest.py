@@ -32,9 +32,18 @@ def client(settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-arg
 def pg_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database with the demo host."""
     if not os.environ.get("TEST_DATABASE_URL"):
-        pytest.skip("TEST_DATABASE_URL is not set (CI sets it; see .ci/run)")
+        pytest.skip("TEST_DATABASE_URL is not set (`make test` sets it when PostgreSQL answers)")
     with postgres_database() as url:
         prepare_database(url)
+        yield url
+
+
+@pytest.fixture
+def pg_empty_url() -> Iterator[str]:
+    """A fresh PostgreSQL database with nothing in it (for migration tests)."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("TEST_DATABASE_URL is not set (`make test` sets it when PostgreSQL answers)")
+    with postgres_database() as url:
         yield url
 
 
@@ -42,7 +51,7 @@ def pg_url() -> Iterator[str]:
 def redis_url() -> str:
     url = os.environ.get("TEST_REDIS_URL")
     if not url:
-        pytest.skip("TEST_REDIS_URL is not set (CI sets it; see .ci/run)")
+        pytest.skip("TEST_REDIS_URL is not set (`make test` sets it when Redis answers)")
     return url
 
 

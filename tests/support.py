@@ -13,9 +13,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from app.db.migrate import upgrade
+from app.db.models import OutboxMessage
 from app.db.session import create_engine, create_sessionmaker
 from app.hosts.demo import seed_demo
+from app.notify.events import EVENT_KIND
 from app.notify.worker import expand_pending_events
 from app.settings import Settings
 from bench.server import free_port, uvicorn
@@ -106,9 +110,14 @@ def _psql(url: str, sql: str) -> None:
 
 @contextmanager
 def live_server(
-    settings: Settings, workers: int = 1, env: dict[str, str] | None = None
+    settings: Settings,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    clock_shift: float = 0,
 ) -> Iterator[str]:
-    """Serve the app in a real uvicorn process (or several) and yield its base URL."""
+    """Serve the app in a real uvicorn process (or several) and yield its base URL.
+
+    ``clock_shift`` (seconds) runs the server that far in the future (``shifted_clock``)."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     environment = {
@@ -121,12 +130,17 @@ def live_server(
         "SMTP_URL": settings.smtp_url,
         "RUN_WORKER": "1" if settings.run_worker else "0",
         "TRUSTED_PROXIES": ",".join(settings.trusted_proxies),
+        "ALLOW_PRIVATE_URLS": "1" if settings.allow_private_urls else "0",
         **(env or {}),
     }
+    target = "app.asgi:app_from_env"
+    if clock_shift:
+        target = "shifted_clock:app_from_env"
+        tests = str(Path(__file__).parent)
+        python_path = os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p)
+        environment.update(SHIFT_CLOCK_SECONDS=str(clock_shift), PYTHONPATH=python_path)
     log = settings.var_dir / f"server-{port}.log"
-    with uvicorn(
-        "app.asgi:app_from_env", environment, log, factory=True, workers=workers, port=port
-    ) as url:
+    with uvicorn(target, environment, log, factory=True, workers=workers, port=port) as url:
         yield url
 
 
@@ -146,6 +160,72 @@ def demo_slot(
     start = datetime.combine(day, dtime(hour, minute), BERLIN).astimezone(UTC)
     end = start + timedelta(minutes=minutes)
     return start.strftime("%Y-%m-%dT%H:%M:%SZ"), end.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+PUBLIC_API = "/api/public/scheduling"
+
+
+def book(
+    client: Any, event: str = "30min", hour: int = 10, *, day: date | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """Book a demo slot through the public API (``client``: a TestClient or an ``httpx.Client``
+    with a base URL); asserts 201 and returns the booking. ``intro`` is 15 minutes and asks for a
+    company, which is filled in unless given."""
+    minutes = 15 if event == "intro" else 30
+    if event == "intro":
+        overrides.setdefault("customFields", {"company": "Acme Inc."})
+    start, end = demo_slot(day or next_weekday(), hour, minutes=minutes)
+    response = client.post(
+        f"{PUBLIC_API}/demo/{event}/book", json=booking_body(start, end, **overrides)
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def outbox(
+    settings: Settings, kind: str | None = None, *, uid: str | None = None, expand: bool = True
+) -> list[OutboxMessage]:
+    """The outbox's emails and webhook calls (or its rows of ``kind``, ``EVENT_KIND`` included),
+    oldest first, optionally of one booking. The booking events are expanded first unless
+    ``expand`` is false (to see the outbox exactly as the worker left it)."""
+    if expand:
+        expand_outbox(settings)
+
+    async def work(session: Any) -> list[OutboxMessage]:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if kind is None:
+            query = query.where(OutboxMessage.kind != EVENT_KIND)
+        else:
+            query = query.where(OutboxMessage.kind == kind)
+        if uid is not None:
+            query = query.where(OutboxMessage.booking_uid == uid)
+        return list(await session.scalars(query))
+
+    return list(with_session(settings.database_url, work))
+
+
+WEBHOOK_SECRET = "whsec-test-0123456789"
+
+
+def subscribe(
+    settings: Settings,
+    url: str,
+    triggers: tuple[str, ...] = ("BOOKING_CREATED",),
+    *,
+    secret: str = WEBHOOK_SECRET,
+    active: bool = True,
+) -> int:
+    """Subscribe ``url`` to the demo host's ``triggers`` through the webhook service; its id."""
+    from app.hosts.service import host_by_slug
+    from app.hosts.webhooks import create_webhook
+
+    async def work(session: Any) -> int:
+        host = await host_by_slug(session, "demo")
+        fields = {"subscriber_url": url, "triggers": list(triggers), "secret": secret}
+        created = await create_webhook(session, settings, host, {**fields, "active": active})
+        return created.webhook.id
+
+    return int(with_session(settings.database_url, work))
 
 
 def booking_body(start: str, end: str, **overrides: Any) -> dict[str, Any]:

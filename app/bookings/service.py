@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, inspect, select
+from sqlalchemy import Table, bindparam, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
 from app.bookings.availability import MARGIN, load_availability, load_held, slot_rules
@@ -106,7 +107,14 @@ async def visible_event_types(session: AsyncSession, host: Host) -> list[EventTy
     return list((await session.scalars(query)).all())
 
 
-async def find_booking(session: AsyncSession, uid: str, *, host_id: int | None = None) -> Booking:
+async def find_booking(
+    session: AsyncSession, uid: str, *, host_id: int | None = None, fresh: bool = False
+) -> Booking:
+    """The booking ``uid`` (of ``host_id``, if given) with its event type and host.
+
+    ``fresh`` reads the row again even if the session already holds the object: a session hands
+    back what it read earlier in the request, which may predate another request's change.
+    """
     query = (
         select(Booking)
         .where(Booking.uid == uid)
@@ -114,6 +122,8 @@ async def find_booking(session: AsyncSession, uid: str, *, host_id: int | None =
     )
     if host_id is not None:
         query = query.where(Booking.host_id == host_id)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
     booking = (await session.scalars(query)).first()
     if booking is None:
         raise NotFound("Booking not found.")
@@ -213,6 +223,7 @@ async def book(
     now: datetime | None = None,
     replaces: Booking | None = None,
     availability: Availability | None = None,
+    uid: str | None = None,
 ) -> Booking:
     """Hold the slot for a new booking and commit. Call inside ``begin_write``.
 
@@ -230,7 +241,7 @@ async def book(
     held = held_range(slot, slot_rules(event_type))
     booking = Booking(
         # Set here, not left to column defaults: the event below snapshots them before the flush.
-        uid=public_id("bkg"),
+        uid=uid or public_id("bkg"),
         version=1,
         sequence=0,
         cancellation_reason="",
@@ -263,8 +274,6 @@ async def book(
         booking.rescheduled_from_uid = replaces.uid
         booking.rescheduling_reason = replaces.rescheduling_reason
         booking.sequence = replaces.sequence + 1
-    if replaces is not None:
-        replaces.rescheduled_to_uid = booking.uid
         await record_booking_event(session, booking, "BOOKING_RESCHEDULED", previous=replaces)
     else:
         trigger = "BOOKING_REQUESTED" if booking.status == PENDING else "BOOKING_CREATED"
@@ -337,13 +346,20 @@ async def _insert_or_slot_taken(session: AsyncSession, booking: Booking) -> None
 
 
 # Changing --------------------------------------------------------------------------------------
+#
+# Every change reads the booking *under the write lock* and then compares and bumps its version
+# in the UPDATE itself (``change_booking``): ``WHERE id = :id AND version = :read``, and the row
+# count decides. Two requests carrying one link may both have read version 1 before either took
+# the lock (the session hands back the object it already holds, unless told to re-read it), so a
+# comparison in Python alone lets both through; the guarded UPDATE lets exactly one through.
 
 
-async def _load_for_change(
+async def load_for_change(
     session: AsyncSession, uid: str, expected_version: int | None, host_id: int | None
 ) -> Booking:
+    """The booking as it is now, read after the write lock is taken (never an earlier copy)."""
     await begin_write(session)
-    booking = await find_booking(session, uid, host_id=host_id)
+    booking = await find_booking(session, uid, host_id=host_id, fresh=True)
     await lock_host(session, booking.host_id)
     if expected_version is not None and booking.version != expected_version:
         raise Conflict(changed_message(booking))
@@ -360,10 +376,44 @@ def changed_message(booking: Booking) -> str:
     return messages.get(booking.status, "This booking has changed since this link was sent.")
 
 
-def _touch(booking: Booking, now: datetime) -> None:
-    booking.version += 1
-    booking.sequence += 1
-    booking.updated_at = now
+async def change_booking(
+    session: AsyncSession,
+    booking: Booking,
+    allowed: tuple[str, ...],
+    now: datetime,
+    *,
+    new_invite: bool = True,
+    **values: Any,
+) -> Booking:
+    """Write ``values`` to ``booking`` if it is still the version that was read and in one of the
+    ``allowed`` statuses; bump its version (and, when the invite changes, its iCalendar
+    sequence). Returns the booking as written; raises ``Conflict`` (having rolled back) if
+    another request changed it first. Call inside ``begin_write``, after ``load_for_change``.
+    """
+    bumps: dict[str, Any] = {"version": Booking.version + 1, "updated_at": now}
+    if new_invite:
+        bumps["sequence"] = Booking.sequence + 1
+    statement = (
+        update(Booking)
+        .where(
+            Booking.id == booking.id,
+            Booking.version == booking.version,
+            Booking.status.in_(allowed),
+        )
+        .values(**values, **bumps)
+        .returning(Booking.version, Booking.sequence)
+        .execution_options(synchronize_session=False)
+    )
+    written = (await session.execute(statement)).first()
+    if written is None:
+        uid = booking.uid
+        await session.rollback()
+        raise Conflict(changed_message(await find_booking(session, uid, fresh=True)))
+    # What was written becomes the object's loaded state (not a pending change to flush again).
+    written_values = {**values, "version": written.version, "sequence": written.sequence}
+    for attribute, value in {**written_values, "updated_at": now}.items():
+        set_committed_value(booking, attribute, value)
+    return booking
 
 
 async def _transition(
@@ -373,15 +423,14 @@ async def _transition(
     status: str,
     trigger: str,
     now: datetime | None,
-    **changes: str,
+    **changes: Any,
 ) -> Booking:
     """Move ``booking`` from one of ``allowed`` to ``status``, queue its notifications, commit."""
     if booking.status not in allowed:
         raise Conflict(changed_message(booking))
-    booking.status = status
-    for name, value in changes.items():
-        setattr(booking, name, value)
-    _touch(booking, now or clock.utcnow())
+    booking = await change_booking(
+        session, booking, allowed, now or clock.utcnow(), status=status, **changes
+    )
     await record_booking_event(session, booking, trigger)
     await session.commit()
     return booking
@@ -397,7 +446,7 @@ async def cancel_booking(
     now: datetime | None = None,
 ) -> Booking:
     """Cancel a held booking; its slot is free the moment this commits."""
-    booking = await _load_for_change(session, uid, expected_version, host_id)
+    booking = await load_for_change(session, uid, expected_version, host_id)
     return await _transition(
         session,
         booking,
@@ -426,15 +475,22 @@ async def reschedule_booking(
     so if the new slot is taken the rollback leaves the old booking exactly as it was.
     """
     now = now or clock.utcnow()
-    old = await _load_for_change(session, uid, expected_version, host_id)
+    old = await load_for_change(session, uid, expected_version, host_id)
     if not old.is_held:
         raise Conflict(changed_message(old))
     event_type = old.event_type
     await session.refresh(event_type, ["host"])
     end = end or start + timedelta(minutes=event_type.duration_minutes)
-    old.status = RESCHEDULED
-    old.rescheduling_reason = reason[:2000]
-    _touch(old, now)
+    new_uid = public_id("bkg")
+    old = await change_booking(
+        session,
+        old,
+        HELD_STATUSES,
+        now,
+        status=RESCHEDULED,
+        rescheduling_reason=reason[:2000],
+        rescheduled_to_uid=new_uid,
+    )
     booking_input = BookingInput(
         start=start,
         end=end,
@@ -450,7 +506,7 @@ async def reschedule_booking(
         metadata=dict(old.meta),
     )
     try:
-        return await book(session, event_type, booking_input, now=now, replaces=old)
+        return await book(session, event_type, booking_input, now=now, replaces=old, uid=new_uid)
     except Exception:
         await session.rollback()
         raise
@@ -464,7 +520,7 @@ async def confirm_booking(
     host_id: int | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    booking = await _load_for_change(session, uid, expected_version, host_id)
+    booking = await load_for_change(session, uid, expected_version, host_id)
     return await _transition(session, booking, (PENDING,), CONFIRMED, "BOOKING_CONFIRMED", now)
 
 
@@ -478,7 +534,7 @@ async def decline_booking(
     now: datetime | None = None,
 ) -> Booking:
     """Refuse a booking waiting for approval; its slot is free again."""
-    booking = await _load_for_change(session, uid, expected_version, host_id)
+    booking = await load_for_change(session, uid, expected_version, host_id)
     return await _transition(
         session,
         booking,

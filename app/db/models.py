@@ -36,6 +36,8 @@ DECLINED = "Declined"
 RESCHEDULED = "Rescheduled"
 HELD_STATUSES = (CONFIRMED, PENDING)
 ALL_STATUSES = (CONFIRMED, PENDING, CANCELLED, DECLINED, RESCHEDULED)
+# The outbox row a booking change (or a time-driven event) is recorded as (``app.notify.events``).
+EVENT_KIND = "booking_event"
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -241,7 +243,9 @@ class Webhook(Base):
     host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
     subscriber_url: Mapped[str] = mapped_column(String(1000))
     triggers: Mapped[list[Any]] = mapped_column(default=list)
-    secret: Mapped[str] = mapped_column(String(200), default="")
+    # Sealed with app.crypto (SECRET_KEYS); "" for an unsigned subscription made before 0003.
+    secret: Mapped[str] = mapped_column(Text, default="")
+    secret_hint: Mapped[str] = mapped_column(String(8), default="")  # its last characters, shown
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -15,6 +15,7 @@ from app.bookings.errors import Conflict, InvalidInput, NotFound
 from app.bookings.validation import check_email, check_timezone
 from app.db.models import ApiKey, Host, Schedule, ScheduleInterval
 from app.db.session import begin_write
+from app.i18n import _
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # Path segments the public API and the pages use for themselves.
@@ -70,11 +71,16 @@ async def create_host(
     return host
 
 
+async def host_by_slug(session: AsyncSession, slug: str) -> Host:
+    host = (await session.scalars(select(Host).where(Host.slug == slug))).first()
+    if host is None:
+        raise NotFound(_("No host '%(slug)s'.", slug=slug[:64]))
+    return host
+
+
 async def create_api_key(session: AsyncSession, host_slug: str) -> str:
     """A new key for the host; only its hash is stored, so this is the one time it is seen."""
-    host = (await session.scalars(select(Host).where(Host.slug == host_slug))).first()
-    if host is None:
-        raise NotFound(f"No host '{host_slug}'.")
+    host = await host_by_slug(session, host_slug)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiKey(host_id=host.id, key_hash=hash_key(key), prefix=key[:10]))
     await session.commit()

@@ -1,40 +1,60 @@
 """A host's webhook subscriptions (Cal.com API v2 names: subscriberUrl, triggers, active, secret).
 
-Triggers are the booking events of app/notify/events.py. The secret signs deliveries; it is
-write-only: answers say whether one is set and show its last characters, never the whole of it.
+Triggers are the booking events of app/notify/events.py. The URL must stay outside our network
+(``app.net``; checked again at every delivery). The secret signs deliveries: one is generated when
+none is given, and shown once, in the answer that created it. It is stored sealed
+(``app.crypto``, ``SECRET_KEYS``) and write-only: later answers show its last characters only.
 """
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlsplit
+import secrets
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.bookings.errors import InvalidInput, NotFound
 from app.bookings.validation import check_text
+from app.crypto import seal
 from app.db.models import Host, Webhook
 from app.db.session import begin_write
+from app.i18n import _
+from app.net import check_outbound_url
 from app.notify.events import TRIGGERS
+from app.settings import Settings
 
 MAX_WEBHOOKS = 50
 
 
-def check_url(value: Any) -> str:
+MIN_SECRET = 16
+
+
+class CreatedWebhook(NamedTuple):
+    webhook: Webhook
+    generated_secret: str | None  # the secret made for it, to show this once; None if given
+
+
+async def check_url(value: Any, settings: Settings) -> str:
     url = check_text(value, "subscriberUrl", required=True, max_length=1000)
-    try:
-        parts = urlsplit(url)
-        hostname = parts.hostname
-    except ValueError:
-        hostname = None
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not hostname:
-        raise InvalidInput("subscriberUrl must be an http:// or https:// URL.", "subscriberUrl")
-    if any(c.isspace() for c in url):
-        raise InvalidInput("subscriberUrl must not contain spaces.", "subscriberUrl")
-    return url
+    return await check_outbound_url(
+        url, allow_private=settings.allow_private_urls, field="subscriberUrl"
+    )
+
+
+def check_secret(value: Any) -> str:
+    secret = check_text(value, "secret", required=True, max_length=200)
+    if len(secret) < MIN_SECRET or not secret.isprintable():
+        raise InvalidInput(
+            _(
+                "secret must be at least %(count)d printable characters "
+                "(leave it out to have one generated).",
+                count=MIN_SECRET,
+            ),
+            "secret",
+        )
+    return secret
 
 
 def check_triggers(value: list[str]) -> list[str]:
@@ -49,18 +69,30 @@ def check_triggers(value: list[str]) -> list[str]:
 def masked_secret(webhook: Webhook) -> str | None:
     if not webhook.secret:
         return None
-    return "…" + webhook.secret[-4:] if len(webhook.secret) >= 12 else "…"
+    return "…" + webhook.secret_hint
 
 
-def _apply(webhook: Webhook, fields: dict[str, Any]) -> None:
+async def _checked(settings: Settings, fields: dict[str, Any]) -> dict[str, Any]:
+    """The changes, validated (the URL resolved) before any write lock is taken."""
+    checked: dict[str, Any] = {}
     if "subscriber_url" in fields:
-        webhook.subscriber_url = check_url(fields["subscriber_url"])
+        checked["subscriber_url"] = await check_url(fields["subscriber_url"], settings)
     if "triggers" in fields:
-        webhook.triggers = check_triggers(fields["triggers"])
+        checked["triggers"] = check_triggers(fields["triggers"])
     if "active" in fields:
-        webhook.active = bool(fields["active"])
+        checked["active"] = bool(fields["active"])
     if "secret" in fields:
-        webhook.secret = check_text(fields["secret"], "secret", required=False, max_length=200)
+        checked["secret"] = check_secret(fields["secret"])
+    return checked
+
+
+def _apply(settings: Settings, webhook: Webhook, checked: dict[str, Any]) -> None:
+    for name in ("subscriber_url", "triggers", "active"):
+        if name in checked:
+            setattr(webhook, name, checked[name])
+    if "secret" in checked:
+        webhook.secret = seal(settings.secret_keys, checked["secret"])
+        webhook.secret_hint = checked["secret"][-4:]
 
 
 async def list_webhooks(session: AsyncSession, host_id: int) -> list[Webhook]:
@@ -75,23 +107,41 @@ async def get_webhook(session: AsyncSession, host_id: int, webhook_id: int) -> W
     return webhook
 
 
-async def create_webhook(session: AsyncSession, host: Host, fields: dict[str, Any]) -> Webhook:
+async def create_webhook(
+    session: AsyncSession, settings: Settings, host: Host, fields: dict[str, Any]
+) -> CreatedWebhook:
+    """Subscribe a URL to the host's triggers (all by default); a secret is generated unless
+    one is given (an empty one counts as not given)."""
+    generated = None if fields.get("secret") else "whsec_" + secrets.token_urlsafe(32)
+    checked = await _checked(
+        settings, {"subscriber_url": "", **fields, "secret": fields.get("secret") or generated}
+    )
     await begin_write(session)
-    if len(await list_webhooks(session, host.id)) >= MAX_WEBHOOKS:
-        raise InvalidInput(f"A host can have at most {MAX_WEBHOOKS} webhooks.", "subscriberUrl")
+    count = await session.scalar(
+        select(func.count()).select_from(Webhook).where(Webhook.host_id == host.id)
+    )
+    if (count or 0) >= MAX_WEBHOOKS:
+        raise InvalidInput(
+            _("A host can have at most %(count)d webhooks.", count=MAX_WEBHOOKS), "subscriberUrl"
+        )
     webhook = Webhook(host_id=host.id, subscriber_url="", triggers=list(TRIGGERS), secret="")
-    _apply(webhook, fields)
+    _apply(settings, webhook, checked)
     session.add(webhook)
     await session.commit()
-    return webhook
+    return CreatedWebhook(webhook, generated)
 
 
 async def update_webhook(
-    session: AsyncSession, host_id: int, webhook_id: int, changes: dict[str, Any]
+    session: AsyncSession,
+    settings: Settings,
+    host_id: int,
+    webhook_id: int,
+    changes: dict[str, Any],
 ) -> Webhook:
+    checked = await _checked(settings, changes)
     await begin_write(session)
     webhook = await get_webhook(session, host_id, webhook_id)
-    _apply(webhook, changes)
+    _apply(settings, webhook, checked)
     webhook.updated_at = clock.utcnow()
     await session.commit()
     return webhook

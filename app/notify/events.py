@@ -19,6 +19,10 @@
    already committed) expanded the event first, it matches no row and everything is rolled back, so
    each event becomes its messages exactly once.
 
+Time-driven events (meeting start and end, reminders) are ``booking_event`` rows too, due later:
+``record_booking_event`` plans them with each change (``app.notify.timed``), and their expansion
+first checks that the booking still holds the time and version they were planned for.
+
 The email and webhook rows have the same payloads as when they were written by the booking
 transaction itself, so their delivery (``app.notify.worker``) does not know the difference. Links
 are bound to the snapshot's ``version``, so they are the same tokens the change would have signed.
@@ -39,15 +43,17 @@ from sqlalchemy.orm import selectinload
 from app import clock
 from app.actor import current_actor
 from app.bookings.tokens import guest_links, host_links
-from app.db.models import Booking, OutboxMessage, Webhook
-from app.db.session import begin_write
+from app.db.models import EVENT_KIND, Booking, OutboxMessage, Webhook
+from app.db.session import begin_write, lock_host
+from app.notify import timed
 from app.notify.email import guest_email, host_email
 from app.notify.webhooks import webhook_body
 from app.settings import Settings
 
 log = logging.getLogger("app.notify")
 
-TRIGGERS = (
+# What a booking change records (``record_booking_event``).
+CHANGE_TRIGGERS = (
     "BOOKING_CREATED",
     "BOOKING_REQUESTED",
     "BOOKING_CONFIRMED",
@@ -55,11 +61,16 @@ TRIGGERS = (
     "BOOKING_CANCELLED",
     "BOOKING_RESCHEDULED",
 )
+# What a webhook can subscribe to: the changes, and the time-driven events (``app.notify.timed``).
+TRIGGERS = (*CHANGE_TRIGGERS, timed.MEETING_STARTED, timed.MEETING_ENDED)
+# Changes that make a booking: nothing was planned for it yet.
+STARTING_TRIGGERS = ("BOOKING_CREATED", "BOOKING_REQUESTED", "BOOKING_RESCHEDULED")
 ENDING_TRIGGERS = ("BOOKING_CANCELLED", "BOOKING_DECLINED")
-# Events that only email the guest (no host email, no webhook): the current links, on request.
+# Events that only email the guest (no host email, no webhook, no change): the current links,
+# sent again on request (``app.bookings.followup``).
 LINKS_TRIGGER = "BOOKING_LINKS"
 GUEST_ONLY_TRIGGERS = (LINKS_TRIGGER,)
-EVENT_KIND = "booking_event"
+__all__ = ["EVENT_KIND", "TRIGGERS", "expand_booking_event", "record_booking_event"]
 # The booking's attributes a later change can alter, by their key in the event's payload.
 SNAPSHOT = {
     "status": "status",
@@ -90,10 +101,12 @@ async def record_booking_event(
 
     ``previous`` is the booking a reschedule replaces; ``booking`` is then the new one. Call it
     inside the change's transaction, once ``booking`` has its uid and state (a new booking has them
-    set up front and is inserted after this call). It runs no query and does not flush (see the
-    module docstring for why): the row is written at the commit.
+    set up front and is inserted after this call). It also plans the booking's time-driven events
+    for its new state (``app.notify.timed.schedule_timed_events``). For a new booking it runs no
+    query and does not flush (see the module docstring for why): the rows are written at the
+    commit. A change that keeps the booking's time reads its pending timed rows (one indexed read).
     """
-    if trigger not in TRIGGERS + GUEST_ONLY_TRIGGERS:
+    if trigger not in CHANGE_TRIGGERS + GUEST_ONLY_TRIGGERS:
         raise ValueError(f"unknown trigger {trigger}")
     now = clock.utcnow()
     payload: dict[str, Any] = {
@@ -114,6 +127,9 @@ async def record_booking_event(
             created_at=now,
         )
     )
+    if trigger not in ENDING_TRIGGERS + GUEST_ONLY_TRIGGERS:
+        new = trigger in STARTING_TRIGGERS
+        await timed.schedule_timed_events(session, booking, new=new, now=now)
 
 
 async def expand_booking_event(
@@ -134,42 +150,57 @@ async def expand_booking_event(
         raise ValueError(f"not a booking event: {message.kind!r}")
     event = message.payload
     trigger = event["trigger"]
-    if trigger not in TRIGGERS + GUEST_ONLY_TRIGGERS:
+    is_timed = timed.is_timed(event)
+    if not is_timed and trigger not in CHANGE_TRIGGERS + GUEST_ONLY_TRIGGERS:
         raise ValueError(f"unknown trigger {trigger}")
     at = datetime.fromisoformat(event["at"])
 
     previous: Booking | None = None
     hooks: list[Webhook] = []
     root = ""
+    note = ""
     async with sessionmaker() as session:
         booking = await _load_booking(session, message.booking_uid)
         if booking is not None:
-            if event.get("previousUid"):
-                previous = await _load_booking(session, event["previousUid"])
-            root = await first_uid(session, booking)
             query = (
                 select(Webhook)
                 .where(Webhook.host_id == booking.host_id, Webhook.active.is_(True))
                 .order_by(Webhook.id)
             )
             hooks = [h for h in await session.scalars(query) if trigger in (h.triggers or [])]
-            session.expunge(booking)
-            for key, attribute in SNAPSHOT.items():
-                if key in event:
-                    setattr(booking, attribute, event[key])
+            if is_timed:
+                # A timed event fires for the booking as it is now, which must be as planned.
+                note = timed.stale_reason(event, **_state(booking), booking=booking)
+                session.expunge(booking)
+            else:
+                if event.get("previousUid"):
+                    previous = await _load_booking(session, event["previousUid"])
+                root = await first_uid(session, booking)
+                session.expunge(booking)
+                for key, attribute in SNAPSHOT.items():
+                    if key in event:
+                        setattr(booking, attribute, event[key])
     # The read transaction has ended: render with no transaction (and no lock) open.
     now = clock.utcnow()
+    rows: list[OutboxMessage] = []
     if booking is None:
-        rows: list[OutboxMessage] = []
         note = f"booking {message.booking_uid} no longer exists: nothing sent"
+    elif is_timed:
+        if not note:
+            context = timed.DueEvent(settings, booking, event, hooks)
+            rows = _rows(timed.render(context), booking.uid, now)
     else:
-        rows = _messages(
-            settings, booking, trigger, previous, root, hooks, at, now, event.get("by", "")
-        )
-        note = ""
+        by = str(event.get("by") or "")
+        rows = _messages(settings, booking, trigger, previous, root, hooks, at, now, by)
 
     async with sessionmaker() as session:
         await begin_write(session)
+        if is_timed and booking is not None and not note:
+            # Again under the host's write lock: a change committed since the read above wins.
+            await lock_host(session, booking.host_id)
+            note = await _still_due(session, event, booking.uid)
+            if note:
+                rows = []
         won = await session.scalar(
             update(OutboxMessage)
             .where(OutboxMessage.id == message.id, OutboxMessage.delivered_at.is_(None))
@@ -188,8 +219,45 @@ async def expand_booking_event(
         session.add_all(rows)
         await session.commit()
     if note:
-        log.warning("outbox %s: %s", message.message_id, note)
+        (log.info if is_timed else log.warning)("outbox %s: %s", message.message_id, note)
     return True
+
+
+def _state(booking: Booking) -> dict[str, Any]:
+    return {
+        "status": booking.status,
+        "version": booking.version,
+        "start": booking.start,
+        "end": booking.end,
+    }
+
+
+async def _still_due(session: AsyncSession, event: dict[str, Any], uid: str) -> str:
+    """Why the timed ``event`` must not fire, read inside the write transaction ("" if it must)."""
+    query = select(Booking.status, Booking.version, Booking.start, Booking.end).where(
+        Booking.uid == uid
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        return f"booking {uid} no longer exists: nothing sent"
+    return timed.stale_reason(
+        event, status=row.status, version=row.version, start=row.start, end=row.end
+    )
+
+
+def _rows(
+    payloads: list[tuple[str, dict[str, Any]]], booking_uid: str, now: datetime
+) -> list[OutboxMessage]:
+    return [
+        OutboxMessage(
+            kind=kind,
+            booking_uid=booking_uid,
+            payload=payload,
+            available_at=now,
+            created_at=now,
+        )
+        for kind, payload in payloads
+    ]
 
 
 async def _load_booking(session: AsyncSession, uid: str | None) -> Booking | None:
@@ -214,33 +282,14 @@ def _messages(
     now: datetime,
     by: str = "",
 ) -> list[OutboxMessage]:
-    """The guest and host emails and one webhook call per subscription, due ``now``."""
+    """The guest and host emails (each in its reader's language, with its own invite) and one
+    webhook call per subscription, due ``now``."""
     method = "CANCEL" if trigger in ENDING_TRIGGERS else "REQUEST"
-    emails = [
-        guest_email(
-            booking,
-            trigger,
-            guest_links(settings, booking),
-            None,
-            method,
-            previous,
-            by=by,
-            ics_uid=root_uid,
-        ),
-    ]
+    links = guest_links(settings, booking)
+    emails = [guest_email(booking, trigger, links, None, method, previous, by, root_uid)]
     if trigger not in GUEST_ONLY_TRIGGERS:
-        emails.append(
-            host_email(
-                booking,
-                trigger,
-                host_links(settings, booking),
-                None,
-                method,
-                previous,
-                by=by,
-                ics_uid=root_uid,
-            )
-        )
+        links = host_links(settings, booking)
+        emails.append(host_email(booking, trigger, links, None, method, previous, by, root_uid))
     payloads = [("email", {"trigger": trigger, **email.as_payload()}) for email in emails]
     if hooks:
         body = webhook_body(booking, trigger, at)
@@ -251,13 +300,4 @@ def _messages(
             )
             for h in hooks
         ]
-    return [
-        OutboxMessage(
-            kind=kind,
-            booking_uid=booking.uid,
-            payload=payload,
-            available_at=now,
-            created_at=now,
-        )
-        for kind, payload in payloads
-    ]
+    return _rows(payloads, booking.uid, now)

@@ -43,8 +43,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import clock
+from app.crypto import unseal
 from app.db.models import OutboxMessage, Webhook
 from app.db.session import begin_write, create_sessionmaker
+from app.net import outbound_client
 from app.notify.email import build_message, log_email, send_email
 from app.notify.events import EVENT_KIND, expand_booking_event
 from app.notify.webhooks import SubscriptionGone, post_webhook
@@ -54,6 +56,7 @@ log = logging.getLogger("app.notify")
 
 MAX_ATTEMPTS = 10
 MAX_BACKOFF = timedelta(hours=1)
+WEBHOOK_TIMEOUT_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -139,8 +142,13 @@ class OutboxWorker:
         elif message.kind == "webhook":
             async with self.sessionmaker() as session:
                 webhook = await session.get(Webhook, message.payload.get("webhookId"))
+            if webhook is None or not webhook.active:
+                raise SubscriptionGone("the webhook subscription was removed or deactivated")
+            secret = unseal(self.settings.secret_keys, webhook.secret) if webhook.secret else ""
             now = int(clock.utcnow().timestamp())
-            await post_webhook(http, webhook, message.payload, message.message_id, now)
+            await post_webhook(
+                http, webhook.subscriber_url, secret, message.payload, message.message_id, now
+            )
         else:
             raise ValueError(f"unknown outbox kind {message.kind!r}")
 
@@ -170,7 +178,9 @@ class OutboxWorker:
     async def run_once(self) -> int:
         """Expand or deliver what is due now; returns how many rows were attempted."""
         messages = await self.claim(clock.utcnow())
-        async with httpx.AsyncClient() as http:
+        async with outbound_client(
+            allow_private=self.settings.allow_private_urls, timeout=WEBHOOK_TIMEOUT_SECONDS
+        ) as http:
             for message in messages:
                 await self.attempt(message, lambda m: self.deliver(m, http))
         return len(messages)

@@ -8,6 +8,7 @@ version of the booking, so acting twice finds the booking changed and says what 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -224,6 +225,21 @@ async def _load(
     return booking, claims
 
 
+async def _act_once(
+    session: AsyncSession,
+    claims: TokenClaims,
+    purpose: str,
+    change: Callable[[], Awaitable[Booking]],
+) -> Booking:
+    """Run the token's ``change``; if another request carrying the same token (or any other
+    change) got there first, answer exactly as a later visitor of the link is answered."""
+    try:
+        return await change()
+    except Conflict:
+        booking = await service.find_booking(session, claims.uid, fresh=True)
+        raise SpentToken(_changed(booking, purpose)) from None
+
+
 def _refuse_cross_site(request: Request[Any, Any, Any]) -> None:
     """The token is the credential; still, a page on another site has no business posting it."""
     if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
@@ -231,17 +247,19 @@ def _refuse_cross_site(request: Request[Any, Any, Any]) -> None:
 
 
 async def _act(session: AsyncSession, purpose: str, claims: TokenClaims, reason: str) -> Booking:
-    if purpose == "cancel":
-        return await service.cancel_booking(
+    """The change a host or guest link page makes, acting at most once per token."""
+    changes: dict[str, Callable[[], Awaitable[Booking]]] = {
+        "cancel": lambda: service.cancel_booking(
             session, claims.uid, reason, expected_version=claims.version
-        )
-    if purpose == "confirm":
-        return await service.confirm_booking(session, claims.uid, expected_version=claims.version)
-    if purpose == "decline":
-        return await service.decline_booking(
+        ),
+        "confirm": lambda: service.confirm_booking(
+            session, claims.uid, expected_version=claims.version
+        ),
+        "decline": lambda: service.decline_booking(
             session, claims.uid, reason, expected_version=claims.version
-        )
-    raise ValueError(purpose)
+        ),
+    }
+    return await _act_once(session, claims, purpose, changes[purpose])
 
 
 class LinkPagesController(Controller):
@@ -278,13 +296,12 @@ class LinkPagesController(Controller):
         _refuse_cross_site(request)
         booking: Booking | None = None
         try:
-            booking, claims = await booking_for_token(session, settings, purpose, token)
+            booking, claims = await _load(session, settings, purpose, token)
             booking = await _act(session, purpose, claims, str(form.get("reason") or "")[:2000])
-        except (SpentToken, Conflict) as exc:
-            if booking is None:
-                return _problem(exc)
-            booking = await service.find_booking(session, booking.uid)
-            return _problem(SpentToken(_changed(booking, purpose)), booking, purpose)
+        except SpentToken as exc:
+            if booking is not None:
+                booking = await service.find_booking(session, booking.uid, fresh=True)
+            return _problem(exc, booking, purpose)
         except InvalidToken as exc:
             return _problem(exc)
         context = _context(booking, purpose, token, done=ACTIONS[purpose][3])
@@ -431,9 +448,7 @@ class BookingLinksController(Controller):
     ) -> dict[str, Any]:
         _, claims = await _load(db_session, settings, "cancel", token)
         reason = (data.cancellation_reason if data else None) or ""
-        booking = await service.cancel_booking(
-            db_session, claims.uid, reason, expected_version=claims.version
-        )
+        booking = await _act(db_session, "cancel", claims, reason)
         return public_booking(booking)
 
     @post(
@@ -452,13 +467,18 @@ class BookingLinksController(Controller):
         if end is not None and end <= start:
             raise BookingError("endTime must be after startTime.", "endTime")
         _, claims = await _load(db_session, settings, "reschedule", token)
-        booking = await service.reschedule_booking(
+        booking = await _act_once(
             db_session,
-            claims.uid,
-            start,
-            end,
-            data.rescheduling_reason or "",
-            expected_version=claims.version,
+            claims,
+            "reschedule",
+            lambda: service.reschedule_booking(
+                db_session,
+                claims.uid,
+                start,
+                end,
+                data.rescheduling_reason or "",
+                expected_version=claims.version,
+            ),
         )
         return {
             **public_booking(booking),

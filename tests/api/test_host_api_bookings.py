@@ -5,26 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import host_api_support
-import pytest
 from host_api_support import ATTENDEE
-from sqlalchemy import select
 
 from app import clock
-from app.db.models import OutboxMessage
-from app.notify.events import EVENT_KIND
-from support import booking_body, demo_slot, expand_outbox, next_weekday, with_session
+from support import booking_body, demo_slot, next_weekday, outbox, with_session
 
 # The shared fixtures (API keys of the demo host and of a second host).
 demo_headers = host_api_support.demo_headers
 other_headers = host_api_support.other_headers
 
 PUBLIC = "/api/public/scheduling/demo"
-
-
-@pytest.fixture(autouse=True)
-def reset_clock():
-    yield
-    clock.set_offset(timedelta(0))
 
 
 def event_type_id(client, headers, slug="30min"):
@@ -54,17 +44,8 @@ def book_intro(client, headers, hour=10):
 
 
 def outbox_triggers(settings, uid):
-    """The emails and webhook calls queued for ``uid`` (the booking events expanded first)."""
-    expand_outbox(settings)
-
-    async def work(session):
-        query = select(OutboxMessage).where(
-            OutboxMessage.booking_uid == uid, OutboxMessage.kind != EVENT_KIND
-        )
-        rows = await session.scalars(query)
-        return sorted((row.kind, row.payload["trigger"]) for row in rows)
-
-    return with_session(settings.database_url, work)
+    """The (kind, trigger) of the emails and webhook calls queued for ``uid``."""
+    return sorted((row.kind, row.payload["trigger"]) for row in outbox(settings, uid=uid))
 
 
 def test_booking_by_api_has_cal_shape_and_takes_the_public_slot(client, demo_headers):

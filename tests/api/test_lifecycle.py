@@ -10,36 +10,17 @@ import re
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from app import clock
-from app.db.models import Booking, OutboxMessage
+from app.db.models import Booking
 from app.notify.email import when
-from app.notify.events import EVENT_KIND
-from support import booking_body, demo_slot, expand_outbox, next_weekday, with_session
+from support import book, demo_slot, next_weekday, outbox, with_session
 
 BASE = "/api/public/scheduling"
 LINK = re.compile(
     r"http://testserver(/booking/[A-Za-z0-9_.\-]+/(?:cancel|reschedule|confirm|decline))"
 )
-
-
-@pytest.fixture(autouse=True)
-def reset_clock():
-    yield
-    clock.set_offset(timedelta(0))
-
-
-def outbox(settings) -> list[OutboxMessage]:
-    """The emails and webhook calls queued so far (the booking events expanded first)."""
-    expand_outbox(settings)
-
-    async def work(session):
-        query = select(OutboxMessage).where(OutboxMessage.kind != EVENT_KIND)
-        return list(await session.scalars(query.order_by(OutboxMessage.id)))
-
-    return with_session(settings.database_url, work)
 
 
 def booking_row(settings, uid: str) -> Booking:
@@ -63,16 +44,6 @@ def links(payload: dict[str, Any]) -> dict[str, str]:
     found = {path.rsplit("/", 1)[1]: path for path in LINK.findall(payload["text"])}
     assert set(found) <= {"cancel", "reschedule", "confirm", "decline"}
     return found
-
-
-def book(client, event: str = "30min", hour: int = 10, **overrides) -> dict[str, Any]:
-    minutes = 15 if event == "intro" else 30
-    if event == "intro":
-        overrides.setdefault("customFields", {"company": "Acme Inc."})
-    start, end = demo_slot(next_weekday(), hour, minutes=minutes)
-    response = client.post(f"{BASE}/demo/{event}/book", json=booking_body(start, end, **overrides))
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def test_booking_queues_guest_and_host_emails_with_links(client, settings):

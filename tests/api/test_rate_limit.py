@@ -25,7 +25,6 @@ pytestmark = pytest.mark.xdist_group("servers")
 
 BOOK = "/api/public/scheduling/demo/30min/book"
 NAMESPACE = "booking-rate-limit"  # the RedisStore namespace app/main.py uses
-REDIS_DB = 13  # kept apart from other tests' data; its rate-limit keys are flushed around a test
 
 
 SLOTS = itertools.count()
@@ -45,7 +44,9 @@ def flush(client: redis.Redis) -> None:
 
 @pytest.fixture
 def shared_redis(redis_url: str) -> Iterator[tuple[str, redis.Redis]]:
-    url = redis_url.rsplit("/", 1)[0] + f"/{REDIS_DB}"
+    """TEST_REDIS_URL's database (one per checkout running tests); its rate-limit keys are
+    flushed around the test."""
+    url = redis_url
     client = redis.Redis.from_url(url)
     flush(client)
     try:

@@ -3,7 +3,9 @@ trigger; a real local HTTP receiver checks what arrives."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,44 +16,35 @@ from app import clock
 from app.cli import main as cli
 from app.db.models import OutboxMessage
 from app.notify.webhooks import sign, verify
-from support import booking_body, demo_slot, expand_outbox, next_weekday, with_session
+from support import book, expand_outbox, outbox, with_session
 
 pytest_plugins = ("receivers",)
 BASE = "/api/public/scheduling"
 SECRET = "whsec-test-0123456789"
 
 
-@pytest.fixture(autouse=True)
-def reset_clock():
-    yield
-    clock.set_offset(timedelta(0))
+@pytest.fixture
+def settings(settings):
+    """The receivers listen on 127.0.0.1: let the server call private addresses."""
+    return dataclasses.replace(settings, allow_private_urls=True)
+
+
+def cli_env(settings) -> dict[str, str]:
+    return {
+        "DATABASE_URL": settings.database_url,
+        "VAR_DIR": str(settings.var_dir),
+        "SECRET_KEYS": ",".join(settings.secret_keys),
+        "ALLOW_PRIVATE_URLS": "1" if settings.allow_private_urls else "0",
+    }
 
 
 def create_webhook(settings, url: str, triggers: str, secret: str = SECRET) -> str:
-    env = {"DATABASE_URL": settings.database_url, "VAR_DIR": str(settings.var_dir)}
+    env = cli_env(settings)
     result = CliRunner().invoke(
         cli, ["create-webhook", "demo", url, "--triggers", triggers, "--secret", secret], env=env
     )
     assert result.exit_code == 0, result.output
     return result.output
-
-
-def webhook_rows(settings) -> list[OutboxMessage]:
-    """The webhook calls queued so far (the booking events expanded first)."""
-    expand_outbox(settings)
-
-    async def work(session):
-        query = select(OutboxMessage).where(OutboxMessage.kind == "webhook")
-        return list(await session.scalars(query.order_by(OutboxMessage.id)))
-
-    return with_session(settings.database_url, work)
-
-
-def book(client, hour: int = 10) -> dict:
-    start, end = demo_slot(next_weekday(), hour)
-    response = client.post(f"{BASE}/demo/30min/book", json=booking_body(start, end))
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def test_signed_delivery_fails_once_then_the_retry_arrives(client, settings, receiver, drain):
@@ -60,7 +53,7 @@ def test_signed_delivery_fails_once_then_the_retry_arrives(client, settings, rec
     created = book(client)
 
     drain(settings, retry_base_seconds=30)
-    [row] = webhook_rows(settings)
+    [row] = outbox(settings, "webhook")
     assert (row.attempts, row.delivered_at) == (1, None)
     assert row.last_error == f"RuntimeError: HTTP 500 from {receiver.url}"
     assert row.available_at > clock.utcnow() + timedelta(seconds=25)
@@ -68,7 +61,7 @@ def test_signed_delivery_fails_once_then_the_retry_arrives(client, settings, rec
 
     clock.set_offset(timedelta(seconds=31))
     drain(settings, retry_base_seconds=30)
-    [row] = webhook_rows(settings)
+    [row] = outbox(settings, "webhook")
     assert row.attempts == 2 and row.delivered_at is not None
 
     first, second = receiver.hooks
@@ -104,7 +97,7 @@ def test_signature_header_format():
 def test_only_subscribed_triggers_are_called(client, settings, receiver, drain):
     create_webhook(settings, receiver.url, "BOOKING_CANCELLED")
     created = book(client)
-    assert webhook_rows(settings) == []
+    assert outbox(settings, "webhook") == []
 
     # cancel through the JSON route with the emailed token
     async def cancel_token(session):
@@ -123,12 +116,12 @@ def test_only_subscribed_triggers_are_called(client, settings, receiver, drain):
 
 
 def test_cli_refuses_unknown_triggers_and_bad_urls(settings):
-    env = {"DATABASE_URL": settings.database_url, "VAR_DIR": str(settings.var_dir)}
+    env = cli_env(settings)
     runner = CliRunner()
     bad_trigger = runner.invoke(
         cli, ["create-webhook", "demo", "http://x.test/h", "--triggers", "NOPE"], env=env
     )
-    assert bad_trigger.exit_code == 1 and "Triggers must be" in bad_trigger.output
+    assert bad_trigger.exit_code == 1 and "triggers must be" in bad_trigger.output
     bad_url = runner.invoke(
         cli, ["create-webhook", "demo", "ftp://x", "--triggers", "BOOKING_CREATED"], env=env
     )
@@ -136,7 +129,8 @@ def test_cli_refuses_unknown_triggers_and_bad_urls(settings):
     generated = runner.invoke(
         cli, ["create-webhook", "demo", "http://x.test/h", "--triggers", "booking_created"], env=env
     )
-    assert generated.exit_code == 0 and "signing secret: " in generated.output
+    assert generated.exit_code == 0, generated.output
+    assert re.search(r"signing secret .*: whsec_\S{40,}", generated.output)
 
 
 def test_a_call_queued_for_a_switched_off_subscription_is_dropped(
@@ -156,7 +150,7 @@ def test_a_call_queued_for_a_switched_off_subscription_is_dropped(
 
     with_session(settings.database_url, switch_off)
     drain(settings)
-    [row] = webhook_rows(settings)
+    [row] = outbox(settings, "webhook")
     assert row.delivered_at is None and row.failed_at is not None and row.attempts == 1
     assert "deactivated" in row.last_error
     assert receiver.hooks == []

@@ -16,9 +16,9 @@ from icalendar import Calendar
 from playwright.sync_api import Page, expect
 from receivers import Mailbox
 
+import support
 from app.settings import Settings
 from support import (
-    booking_body,
     demo_slot,
     free_port,
     live_server,
@@ -63,14 +63,8 @@ def base_url(links_settings: Settings) -> Iterator[str]:
 
 
 def book(base_url: str, event: str, hour: int, email: str) -> dict[str, Any]:
-    minutes = 15 if event == "intro" else 30
-    start, end = demo_slot(DAY, hour, minutes=minutes)
-    body = booking_body(start, end, inviteeEmail=email, customFields={"company": "Acme"})
-    if event == "30min":
-        body.pop("customFields")
-    response = httpx.post(f"{base_url}{API}/demo/{event}/book", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
+    with httpx.Client(base_url=base_url) as client:
+        return support.book(client, event, hour, day=DAY, inviteeEmail=email)
 
 
 def wait_for_mail(
@@ -221,8 +215,7 @@ def test_tampered_and_expired_links_get_their_pages(
     assert response is not None and response.status == 404
     expect(page.locator("h1")).to_have_text("This link does not work")
 
-    month_later = {"CLOCK_OFFSET_SECONDS": str(30 * 86400), "RUN_WORKER": "0"}
-    with live_server(links_settings, env=month_later) as future_url:
+    with live_server(links_settings, env={"RUN_WORKER": "0"}, clock_shift=30 * 86400) as future_url:
         response = page.goto(cancel.replace(base_url, future_url))
         assert response is not None and response.status == 410
         expect(page.locator("h1")).to_have_text("This link has expired")

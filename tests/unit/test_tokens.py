@@ -26,12 +26,6 @@ def booking(start: datetime | None = None, version: int = 1) -> Booking:
     return Booking(uid="bkg_abc", version=version, start=start, end=start + timedelta(minutes=30))
 
 
-@pytest.fixture(autouse=True)
-def reset_clock() -> None:
-    yield
-    clock.set_offset(timedelta(0))
-
-
 def test_round_trip_carries_uid_version_and_expiry(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     b = booking(version=3)

@@ -5,7 +5,7 @@ Instants are UTC ``…Z``; booking statuses are Cal.com's lower-case words.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -199,7 +199,13 @@ class WebhookOut(Camel):
     subscriber_url: str
     triggers: list[str]
     active: bool
-    secret: str | None
+    secret: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="The signing secret: in full once, when it was generated for a new "
+            "webhook; afterwards its last characters only (None: deliveries are unsigned)."
+        ),
+    ]
     payload_template: str | None = None
 
 
@@ -317,12 +323,12 @@ def booking_page(
     )
 
 
-def webhook(row: Webhook) -> WebhookOut:
+def webhook(row: Webhook, shown_secret: str | None = None) -> WebhookOut:
     return WebhookOut(
         id=row.id,
         owner_id=row.host_id,
         subscriber_url=row.subscriber_url,
         triggers=list(row.triggers),
         active=row.active,
-        secret=webhook_service.masked_secret(row),
+        secret=shown_secret or webhook_service.masked_secret(row),
     )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import Host
 from app.hosts import webhooks as service
 from app.notify.events import TRIGGERS
+from app.settings import Settings
 from app.web.host_api import formats
 from app.web.host_api.envelope import Envelope, PathId, errors, ok
 from app.web.host_api.fields import changes
@@ -51,12 +52,15 @@ class WebhookController(Controller):
     @post(
         "/",
         summary="Subscribe a URL to booking events (all of them by default)",
+        description="The URL must be a public http(s) address. Without a secret one is "
+        "generated and returned in full, this once.",
         responses=errors(),
     )
     async def create_webhook(
-        self, host: Host, db_session: AsyncSession, data: WebhookCreate
+        self, host: Host, db_session: AsyncSession, settings: Settings, data: WebhookCreate
     ) -> Envelope[formats.WebhookOut]:
-        return ok(formats.webhook(await service.create_webhook(db_session, host, changes(data))))
+        created = await service.create_webhook(db_session, settings, host, changes(data))
+        return ok(formats.webhook(created.webhook, shown_secret=created.generated_secret))
 
     @get("/{webhook_id:int}", summary="One webhook", responses=errors(404))
     async def get_webhook(
@@ -66,9 +70,14 @@ class WebhookController(Controller):
 
     @patch("/{webhook_id:int}", summary="Change a webhook", responses=errors(404))
     async def update_webhook(
-        self, host: Host, db_session: AsyncSession, webhook_id: PathId, data: WebhookUpdate
+        self,
+        host: Host,
+        db_session: AsyncSession,
+        settings: Settings,
+        webhook_id: PathId,
+        data: WebhookUpdate,
     ) -> Envelope[formats.WebhookOut]:
-        row = await service.update_webhook(db_session, host.id, webhook_id, changes(data))
+        row = await service.update_webhook(db_session, settings, host.id, webhook_id, changes(data))
         return ok(formats.webhook(row))
 
     @delete(
