@@ -97,8 +97,10 @@ def guest_subject(trigger: str, booking: Booking, day: str) -> str:
     return subjects[trigger]
 
 
-def guest_headline(trigger: str, booking: Booking, by: str) -> str:
+def guest_headline(trigger: str, booking: Booking, by: str, soon: str = "") -> str:
     host = booking.host.name
+    if trigger == REMINDER:
+        return _("Your booking with %(host)s starts in %(time)s.", host=host, time=soon)
     if trigger == "BOOKING_CANCELLED":
         if by == GUEST:
             return _("You have cancelled your booking with %(host)s.", host=host)
@@ -120,7 +122,6 @@ def guest_headline(trigger: str, booking: Booking, by: str) -> str:
         ),
         "BOOKING_CONFIRMED": _("%(host)s has confirmed your booking.", host=host),
         "BOOKING_DECLINED": _("%(host)s has declined your booking request.", host=host),
-        REMINDER: _("A reminder of your booking with %(host)s.", host=host),
         LINKS: _("Here are the links for your booking with %(host)s, as it stands now.", host=host),
     }
     return headlines[trigger]
@@ -140,8 +141,10 @@ def host_subject(trigger: str, booking: Booking, day: str) -> str:
     return subjects[trigger]
 
 
-def host_headline(trigger: str, booking: Booking, by: str) -> str:
+def host_headline(trigger: str, booking: Booking, by: str, soon: str = "") -> str:
     guest = booking.invitee_name
+    if trigger == REMINDER:
+        return _("Your meeting with %(guest)s starts in %(time)s.", guest=guest, time=soon)
     if trigger == "BOOKING_CANCELLED":
         if by == GUEST:
             return _("%(guest)s has cancelled the booking.", guest=guest)
@@ -161,7 +164,6 @@ def host_headline(trigger: str, booking: Booking, by: str) -> str:
         ),
         "BOOKING_CONFIRMED": _("You have confirmed the booking with %(guest)s.", guest=guest),
         "BOOKING_DECLINED": _("You have declined the booking request from %(guest)s.", guest=guest),
-        REMINDER: _("A reminder of your meeting with %(guest)s.", guest=guest),
     }
     return headlines[trigger]
 
@@ -202,16 +204,17 @@ def guest_email(
     previous: Booking | None = None,
     by: str = "",
     ics_uid: str | None = None,
+    lead_minutes: int = 0,
 ) -> Email:
     """The guest's email, in the guest's language, zone and clock. ``ics`` None: built here, with
-    the summary in the guest's language."""
+    the summary in the guest's language; empty: no invite attached (a reminder)."""
     with use_locale(booking.invitee_locale):
         fmt = Formats.of(booking.invitee_locale, booking.invitee_timezone)
         context = {
             "booking": booking,
             "lang": booking.invitee_locale,
             "dir": text_direction(booking.invitee_locale),
-            "headline": guest_headline(trigger, booking, by),
+            "headline": guest_headline(trigger, booking, by, fmt.duration(lead_minutes)),
             "when": fmt.when(booking.start, booking.end),
             "zone": fmt.zone_name(),
             "previous_when": fmt.when(previous.start, previous.end) if previous else "",
@@ -246,6 +249,7 @@ def host_email(
     previous: Booking | None = None,
     by: str = "",
     ics_uid: str | None = None,
+    lead_minutes: int = 0,
 ) -> Email:
     """The host's email, in the host's language and zone, with everything the guest gave."""
     host = booking.host
@@ -255,7 +259,7 @@ def host_email(
             "booking": booking,
             "lang": host.locale,
             "dir": text_direction(host.locale),
-            "headline": host_headline(trigger, booking, by),
+            "headline": host_headline(trigger, booking, by, fmt.duration(lead_minutes)),
             "when": fmt.when(booking.start, booking.end),
             "zone": fmt.zone_name(),
             "previous_when": fmt.when(previous.start, previous.end) if previous else "",
@@ -302,13 +306,14 @@ def build_message(settings: Settings, payload: dict[str, Any], message_id: str) 
     message.set_content(payload["text"])
     message.add_alternative(payload["html"], subtype="html")
     method = payload.get("icsMethod", "REQUEST")
-    message.add_attachment(
-        payload["ics"].encode(),
-        maintype="text",
-        subtype="calendar",
-        filename="invite.ics" if method != "CANCEL" else "cancel.ics",
-        params={"method": method},
-    )
+    if payload.get("ics"):  # reminders carry none: the reader has the invite already
+        message.add_attachment(
+            payload["ics"].encode(),
+            maintype="text",
+            subtype="calendar",
+            filename="invite.ics" if method != "CANCEL" else "cancel.ics",
+            params={"method": method},
+        )
     return message
 
 
