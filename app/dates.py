@@ -62,6 +62,20 @@ def babel_locale(tag: str | None) -> Locale:
         return Locale.parse(language)
 
 
+@lru_cache(maxsize=64)
+def first_week_day(locale: Locale) -> int:
+    """The day a week starts on where the reader lives (0 = Monday): their region's, or the
+    likely region of their language when they gave none ("ja" -> Japan: Sunday; "ar" -> Egypt:
+    Saturday), not CLDR's world default (Monday)."""
+    if locale.territory:
+        return locale.first_week_day
+    likely = get_global("likely_subtags").get(locale.language)
+    try:
+        return Locale.parse(likely).first_week_day if likely else locale.first_week_day
+    except (UnknownLocaleError, ValueError):
+        return locale.first_week_day
+
+
 def zone_of(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")

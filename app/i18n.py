@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.support import LazyProxy, NullTranslations, Translations
+from markupsafe import Markup
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
@@ -127,8 +128,25 @@ def text_direction(tag: str | None) -> str:
     return "rtl" if language_of(tag) in RTL else "ltr"
 
 
+def bdi(text: Any) -> Markup:
+    """``text`` (a name, a title: someone else's words) isolated in HTML, so that an English
+    title inside an Arabic sentence keeps its own order: ``_("%(event)s with %(host)s",
+    event=bdi(title), …)``. For element content only, not attributes."""
+    return Markup("<bdi>%s</bdi>") % text
+
+
+def isolate(text: Any) -> str:
+    """The same for plain text (an email, a subject): Unicode's first-strong isolate, for a
+    right-to-left reader only (left-to-right text needs none)."""
+    if text_direction(_current.get()) != "rtl":
+        return str(text)
+    return f"\u2068{text}\u2069"
+
+
 def install(environment: Any) -> None:
-    """Give a Jinja environment ``_``, ``gettext``, ``ngettext`` and ``{% trans %}``."""
+    """Give a Jinja environment ``_``, ``gettext``, ``ngettext``, ``{% trans %}`` and the
+    ``bdi``/``isolate`` helpers for names inside translated sentences."""
+    environment.globals.update(bdi=bdi, isolate=isolate)
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(
         lambda message: translations(language_of(_current.get())).gettext(message),

@@ -1,13 +1,12 @@
-/* Booking widget: finds the guest's time zone, shows waiting and failure, moves focus after htmx
- * swaps, talks to the embedding page. No dependencies, no inline script: configuration and the
- * (translated) messages come from <body data-*>. */
+/* Booking widget: the guest's zone, waiting and failure, focus after swaps, the embedding page.
+ * No dependencies, no inline script: settings and translated messages come from <body data-*>. */
 (function () {
   "use strict";
   var doc = document, body = doc.body, data = body.dataset;
   var parentOrigin = /^https?:\/\/[A-Za-z0-9.\-]+(:\d{1,5})?$/.test(data.parentOrigin || "") ? data.parentOrigin : "";
   var rtl = doc.documentElement.dir === "rtl";
 
-  // Messages for the embedding page, only ever to the origin it told us (never "*").
+  // To the embedding page's own origin only (never "*").
   function post(message) {
     if (data.embed && parentOrigin && window.parent !== window) window.parent.postMessage(message, parentOrigin);
   }
@@ -17,7 +16,7 @@
     if (live) live.textContent = text;
   }
 
-  // A request that failed or was refused: say so where the guest is looking, offer to try again.
+  // A failed request: say so where the guest looks; offer to retry.
   function problem(elt, target, message) {
     clearProblem();
     var box = doc.createElement("div"), text = doc.createElement("p"), retry = doc.createElement("button");
@@ -34,11 +33,11 @@
     });
     box.appendChild(text);
     box.appendChild(retry);
+    // By the form's button, else atop what was to be replaced.
     var form = elt && elt.closest && elt.closest("form");
     var slot = form && form.querySelector(".form-status");
-    if (slot) slot.appendChild(box);
-    else if (target && target.parentNode) target.parentNode.insertBefore(box, target);
-    else body.insertBefore(box, body.firstChild);
+    var place = slot || (target && target.isConnected ? target : doc.getElementById("panel") || body);
+    if (slot) slot.appendChild(box); else place.insertBefore(box, place.firstChild);
     retry.focus();
     post({ type: "booking:error", reason: "request", message: message });
   }
@@ -55,7 +54,7 @@
     return data.msgFailed;
   }
 
-  // First visit without ?tz=: the page came without times; fetch them in the browser's zone.
+  // No ?tz= yet: fetch the times in the browser's zone.
   var panel = doc.getElementById("panel");
   function detect() {
     var zone = "";
@@ -86,11 +85,11 @@
     if (!el) return;
     var payload = JSON.parse(el.dataset.booked);
     post({ type: "booking:booked", payload: payload });
-    post({ type: "schedkit:booked", payload: payload }); // seed 002: SchedKit snippets work as is
+    post({ type: "schedkit:booked", payload: payload }); // SchedKit's name (seed 002)
     el.removeAttribute("data-booked");
   }
 
-  // Waiting: the target says it is busy at once; a spinner shows only after 300 ms.
+  // Busy at once; a spinner after 300 ms.
   var waiting = [];
   doc.addEventListener("htmx:beforeRequest", function (e) {
     var target = e.detail.target, elt = e.detail.elt;
@@ -103,8 +102,7 @@
       say(data.msgLoading);
     }, 300) });
   });
-  // Done waiting: the request ended (its element may have been swapped away, so its own event
-  // never reaches the document), the swap settled, or it failed.
+  // Done: the request ended (its element may be gone), the swap settled, or it failed.
   function done(e) {
     waiting = waiting.filter(function (w) {
       if (e && w.elt !== e.detail.elt && w.elt.isConnected) return true;
@@ -118,8 +116,7 @@
     doc.addEventListener(name, function () { done(null); });
   });
 
-  // Our own pages for 400/409/422 are swapped in (the form with its errors, the picker with a
-  // note). Anything else that failed keeps the page as it is (and what was typed) and says why.
+  // Our 400/409/422 pages swap in; any other failure keeps the page (and what was typed).
   doc.addEventListener("htmx:beforeSwap", function (e) {
     var xhr = e.detail.xhr, status = xhr.status;
     if (status < 400) return;
@@ -134,13 +131,13 @@
     });
   });
 
-  // After each swap: focus the new fragment's heading (or its first error) and announce it.
+  // After a swap: focus its heading (or first error) and announce it.
   doc.addEventListener("htmx:afterSettle", function (e) {
     var root = e.detail.target;
     if (root && !root.isConnected && root.id) root = doc.getElementById(root.id);
     if (!root) return;
     var announce = root.querySelector("[data-announce]") || (root.matches("[data-announce]") ? root : null);
-    if (root.id === "zone-results") { // the guest is still typing: announce, keep the focus
+    if (root.id === "zone-results") { // still typing: keep the focus
       if (announce) say(announce.dataset.announce);
       return;
     }
@@ -162,8 +159,7 @@
     day.parentNode.setAttribute("aria-selected", "true");
   });
 
-  // Esc inside the frame never reaches the host page: ask embed.js to close its popup.
-  // Arrow keys move between the bookable days of the month grid (mirrored right-to-left).
+  // Esc: ask embed.js to close its popup. Arrows move between days (mirrored right-to-left).
   doc.addEventListener("keydown", function (e) {
     if (e.key === "Escape") return post({ type: "booking:close" });
     var day = e.target.closest && e.target.closest("a[data-day]");

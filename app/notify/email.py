@@ -30,7 +30,7 @@ from app.actor import GUEST, HOST
 from app.bookings.locations import describe
 from app.dates import Formats
 from app.db.models import Booking
-from app.i18n import _, text_direction, use_locale
+from app.i18n import _, isolate, text_direction, use_locale
 from app.notify.ics import build_invite
 from app.settings import ROOT, Settings
 
@@ -83,7 +83,11 @@ def _render(name: str, context: dict[str, Any]) -> tuple[str, str]:
 
 
 def guest_subject(trigger: str, booking: Booking, day: str) -> str:
-    names = {"event": booking.event_type.title, "host": booking.host.name, "date": day}
+    names = {
+        "event": isolate(booking.event_type.title),
+        "host": isolate(booking.host.name),
+        "date": day,
+    }
     subjects = {
         "BOOKING_CREATED": _("Confirmed: %(event)s with %(host)s, %(date)s", **names),
         "BOOKING_REQUESTED": _("Requested: %(event)s with %(host)s, %(date)s", **names),
@@ -98,7 +102,7 @@ def guest_subject(trigger: str, booking: Booking, day: str) -> str:
 
 
 def guest_headline(trigger: str, booking: Booking, by: str, soon: str = "") -> str:
-    host = booking.host.name
+    host = isolate(booking.host.name)
     if trigger == REMINDER:
         return _("Your booking with %(host)s starts in %(time)s.", host=host, time=soon)
     if trigger == "BOOKING_CANCELLED":
@@ -128,7 +132,11 @@ def guest_headline(trigger: str, booking: Booking, by: str, soon: str = "") -> s
 
 
 def host_subject(trigger: str, booking: Booking, day: str) -> str:
-    names = {"event": booking.event_type.title, "guest": booking.invitee_name, "date": day}
+    names = {
+        "event": isolate(booking.event_type.title),
+        "guest": isolate(booking.invitee_name),
+        "date": day,
+    }
     subjects = {
         "BOOKING_CREATED": _("New booking: %(event)s with %(guest)s, %(date)s", **names),
         "BOOKING_REQUESTED": _("Approval needed: %(event)s with %(guest)s, %(date)s", **names),
@@ -142,7 +150,7 @@ def host_subject(trigger: str, booking: Booking, day: str) -> str:
 
 
 def host_headline(trigger: str, booking: Booking, by: str, soon: str = "") -> str:
-    guest = booking.invitee_name
+    guest = isolate(booking.invitee_name)
     if trigger == REMINDER:
         return _("Your meeting with %(guest)s starts in %(time)s.", guest=guest, time=soon)
     if trigger == "BOOKING_CANCELLED":

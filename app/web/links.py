@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import PermissionDeniedException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body
 from litestar.response import Template
@@ -372,20 +372,18 @@ class LinkPagesController(Controller):
     ) -> Template:
         return await self._post(request, db_session, settings, "decline", token, data)
 
-    @post("/{purpose:str}/resend", status_code=200, opt={"rate_limited": True})
+    @post(["/cancel/resend", "/reschedule/resend"], status_code=200, opt={"rate_limited": True})
     async def resend(
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
         settings: Settings,
         token: str,
-        purpose: str,
     ) -> Template:
         """An old guest link asks for the current links: they go to the booking's own email
         address (never one typed here), at most once every ten minutes."""
         _refuse_cross_site(request)
-        if purpose not in GUEST_PURPOSES:
-            raise NotFoundException()
+        purpose = request.url.path.rstrip("/").split("/")[-2]
         try:
             booking, _claims = await booking_for_token(db_session, settings, purpose, token)
         except InvalidToken as exc:

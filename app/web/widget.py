@@ -256,7 +256,6 @@ class WidgetPages:
         self.context["zone_query"] = query
         self.context["zones"] = zone_choices(
             self.guest,
-            self.event_type.host,
             query,
             lambda zone: self.page_url(tz=zone, date=when),
         )

@@ -27,7 +27,7 @@ from litestar import Request
 from app.bookings.errors import InvalidInput
 from app.bookings.locations import where
 from app.bookings.validation import check_timezone
-from app.dates import Formats, city_name, search_zones, zone_of
+from app.dates import Formats, city_name, first_week_day, search_zones, zone_of
 from app.db.models import PENDING, Booking, EventType, Host
 from app.hosts.service import is_origin
 from app.i18n import DEFAULT, _, negotiate, ngettext, supported_tag, text_direction
@@ -216,14 +216,9 @@ def zone_view(guest: Guest, zone: str | None = None, url: str = "") -> ZoneView:
     )
 
 
-def zone_choices(
-    guest: Guest, host: Host, query: str | None, page_url: Callable[[str], str]
-) -> list[ZoneView]:
-    """The zones the search finds, or (nothing typed yet) the guest's, the host's and UTC."""
-    if query:
-        zones = search_zones(query, guest.locale_tag)
-    else:
-        zones = list(dict.fromkeys([guest.tz, host.timezone, "UTC"]))
+def zone_choices(guest: Guest, query: str | None, page_url: Callable[[str], str]) -> list[ZoneView]:
+    """The zones the search finds (nothing before the guest types: every page carries this)."""
+    zones = search_zones(query, guest.locale_tag) if query else []
     return [zone_view(guest, zone, page_url(zone)) for zone in zones]
 
 
@@ -346,7 +341,7 @@ def build_month(
     selected: date | None,
 ) -> Month:
     counts = {day: len(group) for day, group in group_by_date(slots, guest.tz)}
-    first_weekday = guest.locale.first_week_day
+    first_weekday = first_week_day(guest.locale)
     names = guest.locale.days["format"]
     weekdays = [
         (names["abbreviated"][(first_weekday + i) % 7], names["wide"][(first_weekday + i) % 7])

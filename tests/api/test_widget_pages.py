@@ -222,7 +222,7 @@ def test_an_embedded_booking_is_recorded_as_embed_widget_and_pending_needs_appro
     }
     response = client.post("/demo/intro/book?embed=1&tz=Europe/Berlin", data=data, headers=HX)
     assert response.status_code == 200, response.text
-    assert "Waiting for Dana Demo to confirm" in response.text
+    assert "Waiting for <bdi>Dana Demo</bdi> to confirm" in response.text
     assert "Add to Google Calendar" not in response.text  # not booked yet: nothing to add
     assert "&#34;status&#34;: &#34;pending&#34;" in response.text
     [booking] = bookings(settings)
