@@ -86,9 +86,10 @@ tests/browser/vendor/axe.min.js:
 		tar -xzf axe-core-4.10.2.tgz package/axe.min.js && mv package/axe.min.js axe.min.js && \
 		rm -rf package axe-core-4.10.2.tgz
 
-## bench: load-test the hot paths on SQLite and PostgreSQL; writes bench/results.md
+## bench: load-test the hot paths on SQLite and PostgreSQL, and time the first visible slot in
+## Chromium (embed on another origin, cold cache); writes bench/results.md
 ## The load tool is wrk, from Debian (a C load generator: a Python one would be the bottleneck).
-bench: dev wrk
+bench: dev wrk chromium
 	$(BIN)/python -m bench.run
 
 wrk:
