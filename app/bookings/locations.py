@@ -159,5 +159,5 @@ def describe(
         url = meeting_url(booking) if not pending else ""
         if for_host and pending:
             url = booking.location if kind == MEETING_ROOM else event_type.location_value
-        return Place(label, _("Join with this link:") if url else "", url)
+        return Place(label, "", url)
     return None
