@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test install dev lint bench wrk chromium clean messages messages-update messages-compile pot
+.PHONY: run test install dev lint bench wrk chromium redis-server clean messages messages-update messages-compile pot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+## redis-server for the fault tests, which start (and stop) a Redis of their own.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+
 lint: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -46,7 +52,7 @@ TEST_DATABASE_URL ?= $(if $(call answers,5432),postgresql+asyncpg://postgres@127
 TEST_REDIS_URL ?= $(if $(call answers,6379),redis://127.0.0.1:6379/0)
 
 ## test: install what tests need (dev extras, Chromium, axe-core) and run lint, types and the suite
-test: dev chromium tests/browser/vendor/axe.min.js
+test: dev chromium redis-server tests/browser/vendor/axe.min.js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app

@@ -163,14 +163,29 @@ def create_api_key(settings: Settings, slug: str) -> None:
     click.echo(key)
 
 
+@main.command("revoke-api-key")
+@click.argument("slug")
+@click.argument("key")
+@click.pass_obj
+def revoke_api_key(settings: Settings, slug: str, key: str) -> None:
+    """Revoke the host's API KEY (the whole key, or its first 10 characters); at once."""
+    from app.hosts.service import host_by_slug
+    from app.hosts.service import revoke_api_key as revoke
+
+    async def work(session: AsyncSession) -> str:
+        return await revoke(session, await host_by_slug(session, slug), key)
+
+    click.echo(f"API key {run_with_session(settings, work)}… of {slug} revoked")
+
+
 @main.command()
 @click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between polls.")
 @click.option(
     "--lease",
     type=float,
-    default=120.0,
+    default=10.0,
     show_default=True,
-    help="Seconds a claimed message stays locked.",
+    help="Seconds a claimed message stays locked (renewed while it is being delivered).",
 )
 @click.option(
     "--retry-base", type=float, default=10.0, show_default=True, help="First retry delay (doubles)."

@@ -18,16 +18,15 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
 from app import i18n
 from app.db.session import create_engine
 from app.notify.worker import worker_lifespan
 from app.settings import ROOT, Settings
+from app.web import log_scrub
 from app.web.captcha import captcha_challenge
-from app.web.client_ip import client_ip_resolver
+from app.web.client_ip import rate_limit_identifier
 from app.web.context import request_context_middleware
 from app.web.embed import embed_js
 from app.web.errors import handle_exception
@@ -35,16 +34,23 @@ from app.web.host_api import COMPONENTS as HOST_API_COMPONENTS
 from app.web.host_api import host_api_router
 from app.web.links import BookingLinksController, LinkPagesController
 from app.web.public_api import PublicSchedulingController
+from app.web.rate_store import make_rate_limit_store
+from app.web.request import AppRequest, RefuseNulBytes
 from app.web.security import security_headers
 from app.web.widget import WidgetController, brand_stylesheet
 
 
 async def is_rate_limited(request: Request[Any, Any, Any]) -> bool:
-    """Only handlers marked ``opt={"rate_limited": True}`` count against the limit.
+    """Only handlers marked ``opt={"rate_limited": True}`` count against the booking limit.
 
     Async on purpose: Litestar runs a plain function here in a worker thread, on every request.
     """
     return bool(request.route_handler.opt.get("rate_limited"))
+
+
+async def reads_slots(request: Request[Any, Any, Any]) -> bool:
+    """Handlers marked ``opt={"slot_reads": True}`` count against the (generous) slot limit."""
+    return bool(request.route_handler.opt.get("slot_reads"))
 
 
 def _configure_jinja(jinja: JinjaTemplateEngine, settings: Settings) -> None:
@@ -55,7 +61,8 @@ def _configure_jinja(jinja: JinjaTemplateEngine, settings: Settings) -> None:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    engine = create_engine(settings.database_url)
+    log_scrub.install()
+    engine = create_engine(settings.database_url, lock_timeout=settings.db_lock_timeout)
     db = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
@@ -66,15 +73,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         enable_touch_updated_timestamp_listener=False,
         enable_file_object_listener=False,
     )
-    rate_limit_store = (
-        RedisStore.with_client(url=settings.redis_url, namespace="booking-rate-limit")
-        if settings.redis_url
-        else MemoryStore()
-    )
+    rate_limit_store = make_rate_limit_store(settings.redis_url)
     rate_limit = RateLimitConfig(
         rate_limit=settings.rate_limit,  # type: ignore[arg-type]
         check_throttle_handler=is_rate_limited,
-        identifier_for_request=client_ip_resolver(settings.trusted_proxies),
+        identifier_for_request=rate_limit_identifier(settings.trusted_proxies),
+        store="rate_limit",
+    )
+    # A second count, in the same store under its own keys, for the reads that compute slots.
+    slot_rate_limit = RateLimitConfig(
+        rate_limit=settings.slot_rate,  # type: ignore[arg-type]
+        check_throttle_handler=reads_slots,
+        identifier_for_request=rate_limit_identifier(settings.trusted_proxies, prefix="slots:"),
         store="rate_limit",
     )
     static_files = create_static_files_router(path="/static", directories=[ROOT / "static"])
@@ -98,7 +108,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             engine_callback=lambda jinja: _configure_jinja(jinja, settings),
         ),
         before_send=[security_headers],
-        middleware=[request_context_middleware, rate_limit.middleware],
+        middleware=[
+            RefuseNulBytes(),
+            request_context_middleware,
+            rate_limit.middleware,
+            slot_rate_limit.middleware,
+        ],
+        request_class=AppRequest,
         stores={"rate_limit": rate_limit_store},
         cors_config=CORSConfig(
             allow_origins=["*"],

@@ -100,6 +100,8 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
 
 
 def _refusal(host: str, address: IPAddress | None = None) -> str:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped  # shown as the IPv4 address it stands for
     if address is None or str(address) == host:
         return _(
             "%(host)s is a private or local network address: "

@@ -32,6 +32,11 @@ def _dev_secret(var_dir: Path) -> str:
     return key
 
 
+def _rate(text: str) -> tuple[str, int]:
+    count, _, unit = text.partition("/")
+    return (unit.strip() or "minute", int(count))
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -45,11 +50,14 @@ class Settings:
     secret_keys: tuple[str, ...] = field(default_factory=tuple)
     demo: bool = False
     book_rate_limit: str = "15/minute"
+    slot_rate_limit: str = "300/minute"  # reads that compute free slots, per client
     trusted_proxies: tuple[str, ...] = ()
     run_worker: bool = True
     debug: bool = False
     # Let webhooks and calendar connections reach private/loopback addresses (app/net.py).
     allow_private_urls: bool = False
+    # Seconds a request waits for SQLite's write lock (or a pooled connection) before a 503.
+    db_lock_timeout: float = 10.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -58,8 +66,12 @@ class Settings:
     @property
     def rate_limit(self) -> tuple[str, int]:
         """``BOOK_RATE_LIMIT`` as Litestar wants it: ("minute", 15)."""
-        count, _, unit = self.book_rate_limit.partition("/")
-        return (unit.strip() or "minute", int(count))
+        return _rate(self.book_rate_limit)
+
+    @property
+    def slot_rate(self) -> tuple[str, int]:
+        """``SLOT_RATE_LIMIT`` as Litestar wants it: ("minute", 300)."""
+        return _rate(self.slot_rate_limit)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -86,8 +98,10 @@ class Settings:
             secret_keys=keys,
             demo=_bool(env.get("DEMO"), False),
             book_rate_limit=env.get("BOOK_RATE_LIMIT") or "15/minute",
+            slot_rate_limit=env.get("SLOT_RATE_LIMIT") or "300/minute",
             trusted_proxies=proxies,
             run_worker=_bool(env.get("RUN_WORKER"), True),
             debug=_bool(env.get("DEBUG"), False),
             allow_private_urls=_bool(env.get("ALLOW_PRIVATE_URLS"), False),
+            db_lock_timeout=float(env.get("DB_LOCK_TIMEOUT") or 10),
         )

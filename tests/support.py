@@ -35,6 +35,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "secret_keys": (SECRET,),
         "public_url": "http://testserver",
         "book_rate_limit": "1000/minute",
+        "slot_rate_limit": "100000/minute",
         "run_worker": False,
     }
     values.update(overrides)
@@ -126,6 +127,7 @@ def live_server(
         "SECRET_KEYS": ",".join(settings.secret_keys),
         "PUBLIC_URL": base_url,
         "BOOK_RATE_LIMIT": settings.book_rate_limit,
+        "SLOT_RATE_LIMIT": settings.slot_rate_limit,
         "REDIS_URL": settings.redis_url,
         "SMTP_URL": settings.smtp_url,
         "RUN_WORKER": "1" if settings.run_worker else "0",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -17,11 +17,13 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from app.bookings.errors import InvalidInput
+from app.i18n import _
 
 SOURCES = ("BookingPage", "EmbedWidget", "API")
 MAX_NAME = 200
 MAX_EMAIL = 320
 MAX_NOTES = 5000
+MAX_REASON = 2000
 MAX_FIELD_VALUE = 2000
 MAX_CUSTOM_FIELDS = 50
 LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,2}$")
@@ -62,6 +64,48 @@ def check_timezone(value: Any, field_name: str = "timezone") -> str:
     return zone
 
 
+# Dates and instants are read only between these days. Zone arithmetic and the slot engine step a
+# day or two either side of what they are asked, which overflows Python's dates next to their
+# limits (years 1 and 9999); nobody books a meeting, or asks for slots, that far away.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(9000, 12, 31)
+
+
+def in_range(day: date) -> bool:
+    return EARLIEST_DAY <= day <= LATEST_DAY
+
+
+def _out_of_range(field_name: str) -> InvalidInput:
+    return InvalidInput(
+        _(
+            "%(field)s must be between %(earliest)s and %(latest)s.",
+            field=field_name,
+            earliest=EARLIEST_DAY.isoformat(),
+            latest=LATEST_DAY.isoformat(),
+        ),
+        field_name,
+    )
+
+
+def parse_day(value: Any, field_name: str) -> date:
+    """A date written YYYY-MM-DD, within the years we read."""
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            _(
+                "%(field)s '%(value)s' is not a date in YYYY-MM-DD format.",
+                field=field_name,
+                value=text[:20],
+            ),
+            field_name,
+        ) from None
+    if not in_range(day):
+        raise _out_of_range(field_name)
+    return day
+
+
 def parse_instant(value: Any, field_name: str) -> datetime:
     """An ISO 8601 instant with a zone (``Z`` or an offset), returned in UTC."""
     if not isinstance(value, str) or not value.strip():
@@ -77,24 +121,60 @@ def parse_instant(value: Any, field_name: str) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         raise InvalidInput(f"{field_name} must be in UTC (end it with Z).", field_name)
+    if not in_range(parsed.date()):
+        raise _out_of_range(field_name)
     return parsed.astimezone(UTC)
 
 
-def check_text(value: Any, field_name: str, *, required: bool, max_length: int) -> str:
+# Control characters (and lone surrogates, which no encoding can store) have no place in text a
+# person typed; one-line fields refuse line breaks and tabs too. A name with "\r\n" would otherwise
+# reach email headers (where the host's notification then fails on every retry), and PostgreSQL
+# refuses NUL in text.
+ONE_LINE_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+MULTI_LINE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def check_text(
+    value: Any, field_name: str, *, required: bool, max_length: int, multiline: bool = False
+) -> str:
+    """``value`` stripped: a string of at most ``max_length`` characters, without control
+    characters (``multiline`` allows line breaks and tabs)."""
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{field_name} must be a string.", field_name)
+        raise InvalidInput(_("%(field)s must be a string.", field=field_name), field_name)
     text = value.strip()
     if required and not text:
-        raise InvalidInput(f"{field_name} is required.", field_name, "required")
+        raise InvalidInput(_("%(field)s is required.", field=field_name), field_name, "required")
     if len(text) > max_length:
         raise InvalidInput(
-            f"{field_name} is too long (at most {max_length} characters).", field_name, "too_long"
+            _(
+                "%(field)s is too long (at most %(count)d characters).",
+                field=field_name,
+                count=max_length,
+            ),
+            field_name,
+            "too_long",
         )
-    if "\x00" in text:
-        raise InvalidInput(f"{field_name} contains a NUL character.", field_name)
+    forbidden = MULTI_LINE_FORBIDDEN if multiline else ONE_LINE_FORBIDDEN
+    if forbidden.search(text):
+        message = (
+            _("%(field)s contains a control character.", field=field_name)
+            if multiline
+            else _(
+                "%(field)s must be one line of text, without control characters.",
+                field=field_name,
+            )
+        )
+        raise InvalidInput(message, field_name)
     return text
+
+
+def check_reason(value: Any, field_name: str = "reason") -> str:
+    """A cancellation, decline or rescheduling reason: free text, cut at 2,000 characters."""
+    if isinstance(value, str):
+        value = value[:MAX_REASON]
+    return check_text(value, field_name, required=False, max_length=MAX_REASON, multiline=True)
 
 
 def check_email(value: Any, field_name: str = "inviteeEmail") -> str:
@@ -159,16 +239,24 @@ def check_custom_fields(value: Any, questions: list[dict[str, Any]]) -> dict[str
             f"customFields has too many entries (at most {MAX_CUSTOM_FIELDS}).", "customFields"
         )
     answers: dict[str, Any] = {}
+    multiline = {q["key"] for q in questions if q.get("type") == "textarea"}
     for key, answer in value.items():
-        if not isinstance(key, str) or not key or len(key) > 100:
-            raise InvalidInput("customFields keys must be short non-empty strings.", "customFields")
+        if not isinstance(key, str) or not key or len(key) > 100 or ONE_LINE_FORBIDDEN.search(key):
+            raise InvalidInput(
+                _("customFields keys must be short non-empty strings without control characters."),
+                "customFields",
+            )
         if isinstance(answer, bool):
             answers[key] = answer
         elif isinstance(answer, int | float):
             answers[key] = str(answer)
         elif isinstance(answer, str):
             answers[key] = check_text(
-                answer, f"customFields.{key}", required=False, max_length=MAX_FIELD_VALUE
+                answer,
+                f"customFields.{key}",
+                required=False,
+                max_length=MAX_FIELD_VALUE,
+                multiline=key in multiline,
             )
         else:
             raise InvalidInput(
@@ -215,7 +303,11 @@ def check_booking(
     timezone = check_timezone(data.get("inviteeTimezone"), "inviteeTimezone")
     phone = check_phone(data.get("inviteePhone"), required=phone_mode == "required")
     notes = check_text(
-        data.get("inviteeNotes"), "inviteeNotes", required=False, max_length=MAX_NOTES
+        data.get("inviteeNotes"),
+        "inviteeNotes",
+        required=False,
+        max_length=MAX_NOTES,
+        multiline=True,
     )
     return BookingInput(
         start=start,

@@ -14,7 +14,10 @@ ranges is the guarantee that holds whatever the code does.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -31,19 +34,35 @@ from app.db import sqlite_driver
 IMMEDIATE = "sqlite_begin_immediate"
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+LOCK_TIMEOUT_S = 10.0  # Settings.db_lock_timeout (DB_LOCK_TIMEOUT)
+CONNECT_TIMEOUT_S = 5.0
+_lock_timeouts: WeakKeyDictionary[Engine, float] = WeakKeyDictionary()
+
+
+def create_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT_S, **kwargs: Any) -> AsyncEngine:
+    """An engine whose waits are bounded: a write lock (SQLite) or a pooled connection held
+    longer than ``lock_timeout`` seconds, or a connection not made within a few seconds, fails
+    (and is answered 503, ``app.db.faults``) instead of keeping a request waiting."""
     if url.startswith("sqlite"):
-        return _sqlite_engine(url, **kwargs)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+        engine = _sqlite_engine(url, lock_timeout, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_timeout", lock_timeout)
+        kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_S})
+        engine = create_async_engine(url, **kwargs)
+    _lock_timeouts[engine.sync_engine] = lock_timeout
+    return engine
 
 
-def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    kwargs.setdefault("connect_args", {"timeout": 30})
+def _sqlite_engine(url: str, lock_timeout: float, **kwargs: Any) -> AsyncEngine:
+    kwargs.setdefault("connect_args", {"timeout": lock_timeout})
     parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        _create_private(Path(parsed.database))
     if parsed.drivername == "sqlite+aiosqlite":
         parsed = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
     engine = create_async_engine(parsed, **kwargs)
+    busy_ms = int(lock_timeout * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -51,7 +70,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -62,6 +81,17 @@ def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create a new database file readable by its owner only (0600), before SQLite creates it
+    with the umask's (usually world-readable) mode; SQLite gives its -wal and -shm files the
+    same mode as the database file."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -92,7 +122,6 @@ async def begin_write(session: AsyncSession) -> None:
 # (bench/results.md). Writers in other processes still meet at SQLite's lock and busy timeout.
 TurnsPerLoop = WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
 _writer_turns: WeakKeyDictionary[Engine | Connection, TurnsPerLoop] = WeakKeyDictionary()
-WRITER_WAIT_S = 30  # as long as the busy timeout: a writer never waits longer than before
 
 
 async def _take_writer_turn(session: AsyncSession, bind: Engine | Connection) -> Callable[[], None]:
@@ -103,11 +132,13 @@ async def _take_writer_turn(session: AsyncSession, bind: Engine | Connection) ->
     """
     per_loop = _writer_turns.setdefault(bind, WeakKeyDictionary())
     turn = per_loop.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    # As long as the busy timeout: a writer waits no longer here than at SQLite's lock.
+    wait = _lock_timeouts.get(bind.engine, LOCK_TIMEOUT_S)
     try:
-        async with asyncio.timeout(WRITER_WAIT_S):
+        async with asyncio.timeout(wait):
             await turn.acquire()
     except TimeoutError:
-        raise TimeoutError(f"another writer held the database for {WRITER_WAIT_S} s") from None
+        raise TimeoutError(f"another writer held the database for {wait:g} s") from None
     released = False
 
     def release() -> None:

@@ -29,6 +29,8 @@ from app.bookings.service import book
 from app.bookings.validation import (
     LOCALE_RE,
     MAX_NAME,
+    MULTI_LINE_FORBIDDEN,
+    ONE_LINE_FORBIDDEN,
     BookingInput,
     check_custom_fields,
     check_email,
@@ -50,6 +52,7 @@ from app.db.models import (
 )
 from app.db.session import begin_write
 from app.hosts.event_types import find_own_event_type
+from app.i18n import _
 
 STATUS_FILTERS = ("upcoming", "unconfirmed", "past", "cancelled")
 MAX_GUESTS = 10
@@ -145,9 +148,18 @@ def _metadata(value: dict[str, Any]) -> dict[str, Any]:
     if len(value) > MAX_METADATA_KEYS:
         raise InvalidInput(f"metadata: at most {MAX_METADATA_KEYS} keys.", "metadata")
     for key, item in value.items():
-        if len(key) > 40 or not isinstance(item, str | int | float | bool) or len(str(item)) > 500:
+        if (
+            len(key) > 40
+            or ONE_LINE_FORBIDDEN.search(key)
+            or not isinstance(item, str | int | float | bool)
+            or len(str(item)) > 500
+            or (isinstance(item, str) and MULTI_LINE_FORBIDDEN.search(item))
+        ):
             raise InvalidInput(
-                "metadata keys must be short (40) and values strings, numbers or booleans (500).",
+                _(
+                    "metadata keys must be short (40) and values strings, numbers or booleans "
+                    "(500), without control characters."
+                ),
                 "metadata",
             )
     return dict(value)

@@ -254,7 +254,7 @@ async def _apply(
         event_type.slug = slug
     if "description" in fields:
         event_type.description = check_text(
-            fields["description"], "description", required=False, max_length=5000
+            fields["description"], "description", required=False, max_length=5000, multiline=True
         )
     simple = {
         "length_in_minutes": "duration_minutes",

@@ -14,7 +14,6 @@ types that used it back to the default.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select, update
@@ -22,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.bookings.errors import Conflict, InvalidInput, NotFound
-from app.bookings.validation import check_text, check_timezone
+from app.bookings.validation import check_text, check_timezone, parse_day
 from app.db.models import EventType, Host, Schedule, ScheduleInterval, ScheduleOverride
 from app.db.session import begin_write
 
@@ -85,10 +84,7 @@ def _overrides(items: list[dict[str, Any]]) -> list[ScheduleOverride]:
     rows = []
     for index, item in enumerate(items):
         where = f"overrides[{index}]"
-        try:
-            day = date.fromisoformat(str(item.get("date")))
-        except ValueError:
-            raise InvalidInput(f"{where}.date must be a date like 2026-05-20.", where) from None
+        day = parse_day(item.get("date"), f"{where}.date")
         start = minutes(item.get("start_time"), f"{where}.startTime")
         end = minutes(item.get("end_time"), f"{where}.endTime", end=True)
         if start == end == 0:

@@ -21,6 +21,7 @@ SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # Path segments the public API and the pages use for themselves.
 RESERVED_SLUGS = {"api", "static", "schema", "embed.js", "v2", "bookings", "booking", "health"}
 KEY_PREFIX = "bk_"
+PREFIX_LENGTH = 10  # ApiKey.prefix: "bk_" and the key's next 7 characters
 LAST_USED_PRECISION = timedelta(minutes=5)
 
 
@@ -82,9 +83,37 @@ async def create_api_key(session: AsyncSession, host_slug: str) -> str:
     """A new key for the host; only its hash is stored, so this is the one time it is seen."""
     host = await host_by_slug(session, host_slug)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiKey(host_id=host.id, key_hash=hash_key(key), prefix=key[:10]))
+    session.add(ApiKey(host_id=host.id, key_hash=hash_key(key), prefix=key[:PREFIX_LENGTH]))
     await session.commit()
     return key
+
+
+async def revoke_api_key(session: AsyncSession, host: Host, key: str) -> str:
+    """Revoke one of the host's API keys, given in full or by its prefix (its first
+    ``PREFIX_LENGTH`` characters, as listed); it stops working at once. Returns the prefix."""
+    key = key.strip()
+    if len(key) > PREFIX_LENGTH:
+        condition = ApiKey.key_hash == hash_key(key)
+    elif len(key) == PREFIX_LENGTH:
+        condition = ApiKey.prefix == key
+    else:
+        raise InvalidInput(
+            _("Give the whole key, or its first %(count)d characters.", count=PREFIX_LENGTH),
+            "key",
+        )
+    host_id, slug = host.id, host.slug
+    await begin_write(session)
+    query = select(ApiKey).where(ApiKey.host_id == host_id, condition)
+    found = list((await session.scalars(query)).all())
+    if len(found) != 1:
+        await session.rollback()
+        if not found:
+            raise NotFound(_("%(slug)s has no such API key.", slug=slug))
+        raise Conflict(_("Several keys start like this: give the whole key."))
+    prefix = found[0].prefix
+    await session.delete(found[0])
+    await session.commit()
+    return prefix
 
 
 async def host_for_api_key(session: AsyncSession, key: str) -> Host | None:

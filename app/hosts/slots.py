@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bookings.errors import InvalidInput
 from app.bookings.service import MAX_RANGE_DAYS, slots_for_window
-from app.bookings.validation import check_timezone, parse_instant
+from app.bookings.validation import check_timezone, parse_day, parse_instant
 from app.db.models import EventType
 from app.scheduling import Interval, group_by_date, local_day_window
 
@@ -20,10 +20,7 @@ from app.scheduling import Interval, group_by_date, local_day_window
 def _bound(value: str, name: str, timezone: str, *, end: bool) -> datetime:
     text = value.strip()
     if len(text) == 10:
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise InvalidInput(f"{name} '{text}' is not a date (YYYY-MM-DD).", name) from None
+        day = parse_day(text, name)
         window = local_day_window(day, day, timezone)
         return window.end if end else window.start
     return parse_instant(text, name)
@@ -43,5 +40,5 @@ async def free_slots_by_date(
     session: AsyncSession, event_type: EventType, start: str, end: str, timezone: str
 ) -> list[tuple[date, list[Interval]]]:
     timezone = check_timezone(timezone, "timeZone")
-    slots = await slots_for_window(session, event_type, window(start, end, timezone))
+    slots = await slots_for_window(session, event_type, window(start, end, timezone), capped=True)
     return group_by_date(slots, timezone)

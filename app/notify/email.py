@@ -307,7 +307,9 @@ def build_message(settings: Settings, payload: dict[str, Any], message_id: str) 
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = payload["to"]
-    message["Subject"] = payload["subject"]
+    # One line whatever it holds: names stored before they were checked for line breaks would
+    # otherwise make the header, and so every retry of this message, fail.
+    message["Subject"] = " ".join(str(payload["subject"]).split())
     message["Date"] = formatdate(usegmt=True)
     # Fixed per outbox row (not make_msgid's random one): a resend carries the same Message-ID.
     message["Message-ID"] = f"<{message_id}@{_mail_domain(settings)}>"

@@ -73,8 +73,10 @@ def free_slots(
     now: datetime,
     busy: Sequence[Interval] = (),
     booked_starts: Sequence[datetime] = (),
+    max_slots: int | None = None,
 ) -> list[Interval]:
-    """Meeting intervals (UTC, sorted) a guest may book inside `window`.
+    """Meeting intervals (UTC, sorted) a guest may book inside `window`: the first `max_slots`
+    of them, when given (the rest are never computed).
 
     `busy` holds the held ranges of the host's bookings, already widened by their own buffers, so
     a slot is free when its own held range does not overlap them: the same test a database
@@ -113,6 +115,8 @@ def free_slots(
                 for start in _starts(span, step, duration, earliest, latest):
                     if not taken.overlaps(start - before, start + duration + after):
                         slots.append(Interval(start, start + duration))
+                        if len(slots) == max_slots:
+                            return slots
         day += timedelta(days=1)
     return slots
 

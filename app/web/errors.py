@@ -3,6 +3,10 @@
 Public API (``/api/…``): ``{"error": "…"}`` as seed 001 shows. Host API (``/v2/…``):
 ``{"status": "error", "message": "…"}`` as Cal.com's v2. Pages: a small HTML page.
 Unexpected errors are logged and answered 500 without internals.
+
+A database that is unavailable for now (``app.db.faults``: unreachable, disk full, a write lock
+held past its timeout) is no bug: it is answered 503 with ``Retry-After``, in each part's shape,
+a short page for the widget and a fragment for its htmx requests, with one log line, no traceback.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from app.bookings.errors import BookingError
+from app.db.faults import is_unavailable
 from app.i18n import _, current_locale, ngettext, set_locale, text_direction
 from app.web.context import request_locale
 
 log = logging.getLogger("app.web")
+RETRY_AFTER_SECONDS = 5
 
 PLAIN_MESSAGES = {
     404: "Not found.",
@@ -45,6 +51,10 @@ def _validation_message(exc: ValidationException) -> str:
 
 
 def status_and_message(exc: Exception) -> tuple[int, str]:
+    if is_unavailable(exc):
+        return HTTP_503_SERVICE_UNAVAILABLE, _(
+            "The service is briefly unavailable. Please try again in a few seconds."
+        )
     if isinstance(exc, BookingError):
         return exc.status_code, exc.message
     if isinstance(exc, ValidationException):
@@ -60,9 +70,20 @@ def status_and_message(exc: Exception) -> tuple[int, str]:
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     code, message = status_and_message(exc)
-    if code >= 500:
+    headers = dict(getattr(exc, "headers", None) or {})
+    # An error is about this request, now: a cache must not answer the next one with it.
+    headers.setdefault("Cache-Control", "no-store")
+    if code == HTTP_503_SERVICE_UNAVAILABLE:
+        log.warning(
+            "database unavailable on %s %s: %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            str(exc).splitlines()[0][:300] if str(exc) else "",
+        )
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    elif code >= 500:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    headers = getattr(exc, "headers", None) or {}
     path = request.url.path
     if path.startswith("/v2"):
         return Response({"status": "error", "message": message}, status_code=code, headers=headers)
@@ -72,24 +93,18 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         set_locale(request_locale(request.scope))  # no route matched: no middleware ran
     message = page_message(code, exc, headers) or message
     if request.headers.get("hx-request") == "true":
-        # The widget shows it next to what the guest was doing (and keeps the form as typed);
-        # the marker tells widget.js this text is ours to show, not a proxy's error page.
-        return Response(
-            f'<p class="alert" role="alert">{escape(message)}</p>',
-            status_code=code,
-            media_type=MediaType.HTML,
-            headers={**headers, "X-Widget-Error": "1"},
-        )
-    return Response(
-        _error_page(code, message),
-        status_code=code,
-        media_type=MediaType.HTML,
-        headers=headers,
-    )
+        # The widget shows it where the guest was looking (and keeps the form as typed); the
+        # marker tells widget.js this text is ours to show, not a proxy's error page.
+        headers["X-Widget-Error"] = "1"
+        body = _error_fragment(message)
+    else:
+        body = _error_page(code, message, retry=code == HTTP_503_SERVICE_UNAVAILABLE)
+    return Response(body, status_code=code, media_type=MediaType.HTML, headers=headers)
 
 
 def page_message(code: int, exc: Exception, headers: dict[str, str]) -> str:
-    """What a page (not an API) says for an error, in the reader's language."""
+    """What a page (not an API) says for an error, in the reader's language ("" keeps the
+    message as it is: the service's own, or the unavailable database's)."""
     if code == 429:
         seconds = _retry_after(headers)
         if seconds:
@@ -99,8 +114,8 @@ def page_message(code: int, exc: Exception, headers: dict[str, str]) -> str:
                 seconds,
             )
         return _("Too many attempts from your connection. Please wait a minute and try again.")
-    if isinstance(exc, BookingError) and code != 500:
-        return ""  # the service's own message (link pages translate theirs)
+    if isinstance(exc, BookingError) or code == HTTP_503_SERVICE_UNAVAILABLE:
+        return ""
     return {
         400: _("This request could not be understood. Please go back and try again."),
         403: _("This form can only be sent from its own page."),
@@ -108,7 +123,6 @@ def page_message(code: int, exc: Exception, headers: dict[str, str]) -> str:
         405: _("This page cannot be used that way."),
         413: _("What you sent is too large."),
         500: _("Something went wrong on our side. Please try again."),
-        503: _("The booking service is busy or down for a moment. Please try again shortly."),
     }.get(code, "")
 
 
@@ -120,13 +134,20 @@ def _retry_after(headers: dict[str, str]) -> int:
     return 0
 
 
-def _error_page(code: int, message: str) -> str:
+def _error_page(code: int, message: str, retry: bool = False) -> str:
     locale = current_locale()
+    again = f"<p><a href=''>{escape(_('Try again'))}</a></p>" if retry else ""
     return (
         f"<!doctype html><html lang={escape(locale)} dir={text_direction(locale)}>"
         "<meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
         "<meta name=color-scheme content='light dark'>"
         f"<title>{code}</title><link rel=stylesheet href='/static/widget.css'>"
-        f"<main class='page error-page'><h1>{code}</h1><p>{escape(message)}</p></main></html>"
+        f"<main class='page error-page'><h1>{code}</h1><p>{escape(message)}</p>{again}</main></html>"
     )
+
+
+def _error_fragment(message: str) -> str:
+    """The message for an htmx request: widget.js shows it with a retry where the guest was
+    looking, and keeps the page (and what was typed) as it was."""
+    return f"<div class='alert' role='alert'><p>{escape(message)}</p></div>"

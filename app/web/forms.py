@@ -48,10 +48,13 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def check_same_origin(request: Request[Any, Any, Any], settings: Settings) -> None:
-    """Refuse a form POST another site made the browser send."""
-    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
-        raise PermissionDeniedException(_("Bookings can only be made from the booking page."))
+def check_same_origin(
+    request: Request[Any, Any, Any], settings: Settings, message: str | None = None
+) -> None:
+    """Refuse a form POST another site made the browser send (``message`` says which form)."""
+    cross_site = request.headers.get("sec-fetch-site", "").lower() == "cross-site"
     origin = request.headers.get("origin")
-    if origin is not None and origin.lower() != origin_of(settings.public_url):
-        raise PermissionDeniedException(_("Bookings can only be made from the booking page."))
+    if cross_site or (origin is not None and origin.lower() != origin_of(settings.public_url)):
+        raise PermissionDeniedException(
+            message or _("Bookings can only be made from the booking page.")
+        )

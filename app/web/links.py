@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import PermissionDeniedException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body
 from litestar.response import Template
@@ -41,7 +40,9 @@ from app.i18n import _, current_locale, lazy_gettext, set_locale, text_direction
 from app.notify.email import when
 from app.settings import Settings
 from app.web.formats import booking_links, public_booking
+from app.web.forms import check_same_origin
 from app.web.public_api import PublicError, public_errors
+from app.web.security import NO_STORE
 
 DEFAULT_COLOR = "#2563eb"
 STATUS_TEXT = {
@@ -240,10 +241,10 @@ async def _act_once(
         raise SpentToken(_changed(booking, purpose)) from None
 
 
-def _refuse_cross_site(request: Request[Any, Any, Any]) -> None:
-    """The token is the credential; still, a page on another site has no business posting it."""
-    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
-        raise PermissionDeniedException("This form can only be sent from its own page.")
+def _refuse_cross_site(request: Request[Any, Any, Any], settings: Settings) -> None:
+    """The token is the credential; still, a page on another site has no business posting it:
+    the same ``Origin``/``Sec-Fetch-Site`` check as the booking form's."""
+    check_same_origin(request, settings, _("This form can only be sent from its own page."))
 
 
 async def _act(session: AsyncSession, purpose: str, claims: TokenClaims, reason: str) -> Booking:
@@ -267,6 +268,7 @@ class LinkPagesController(Controller):
 
     path = "/booking/{token:str}"
     include_in_schema = False
+    cache_control = NO_STORE
 
     async def _show(
         self, session: AsyncSession, settings: Settings, purpose: str, token: str
@@ -293,7 +295,7 @@ class LinkPagesController(Controller):
         token: str,
         form: dict[str, str],
     ) -> Template:
-        _refuse_cross_site(request)
+        _refuse_cross_site(request, settings)
         booking: Booking | None = None
         try:
             booking, claims = await _load(session, settings, purpose, token)
@@ -382,7 +384,7 @@ class LinkPagesController(Controller):
     ) -> Template:
         """An old guest link asks for the current links: they go to the booking's own email
         address (never one typed here), at most once every ten minutes."""
-        _refuse_cross_site(request)
+        _refuse_cross_site(request, settings)
         purpose = request.url.path.rstrip("/").split("/")[-2]
         try:
             booking, _claims = await booking_for_token(db_session, settings, purpose, token)
@@ -429,6 +431,7 @@ class BookingLinksController(Controller):
 
     path = "/api/public/scheduling/bookings/{token:str}"
     tags = ["Public scheduling API"]
+    cache_control = NO_STORE
 
     @post(
         "/cancel",

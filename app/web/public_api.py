@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 import msgspec
@@ -12,9 +11,10 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bookings import service
-from app.bookings.errors import InvalidInput
+from app.bookings.validation import parse_day
 from app.settings import Settings
 from app.web.formats import booking_links, public_booking, public_profile
+from app.web.security import NO_STORE
 
 
 class BookRequest(msgspec.Struct, rename="camel"):
@@ -56,15 +56,6 @@ def public_errors(*codes: int) -> dict[int, ResponseSpec]:
     }
 
 
-def parse_day(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{name} '{value[:20]}' is not a date in YYYY-MM-DD format.", name
-        ) from None
-
-
 def utm_of(request: Request[Any, Any, Any]) -> dict[str, str]:
     """``utm_*`` query parameters, kept with the booking as its metadata."""
     return {k: v[:200] for k, v in request.query_params.items() if k.startswith("utm_")}
@@ -86,7 +77,9 @@ class PublicSchedulingController(Controller):
     @get(
         "/{user_slug:str}/{event_slug:str}/slots",
         summary="Free slots grouped by the guest's date",
-        responses=public_errors(404),
+        description="At most 10,000 slots per answer: a range holding more is refused (400).",
+        opt={"slot_reads": True},
+        responses=public_errors(404, 429),
     )
     async def slots(
         self,
@@ -115,6 +108,7 @@ class PublicSchedulingController(Controller):
         summary="Create a booking",
         opt={"rate_limited": True},
         status_code=201,
+        cache_control=NO_STORE,
         responses=public_errors(404, 409, 429),
     )
     async def book(

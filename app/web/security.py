@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from litestar import Request
-from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures import CacheControlHeader, MutableScopeHeaders
 from litestar.types import Message, Scope
 
 from app.hosts.service import is_origin
@@ -23,6 +23,11 @@ BASE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
+
+
+# For responses holding a guest's details or a link token: not kept by the browser or any cache
+# (a shared computer's history, a proxy), and not shown again from the back/forward cache.
+NO_STORE = CacheControlHeader(no_store=True)
 
 
 def allow_framing(request: Request[Any, Any, Any], origins: Iterable[str]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
@@ -31,7 +30,7 @@ from app.scheduling import Interval, local_day_window
 from app.settings import Settings
 from app.web.formats import iso_z
 from app.web.forms import check_same_origin, expired_form, form_token, form_token_valid
-from app.web.security import allow_framing
+from app.web.security import NO_STORE, allow_framing
 from app.web.widget_view import (
     Guest,
     Month,
@@ -55,6 +54,7 @@ from app.web.widget_view import (
 
 DEFAULT_COLOR = "#2563eb"
 FORM_FIELDS = ("inviteeName", "inviteeEmail", "inviteePhone", "inviteeNotes")
+SLOT_READS = {"slot_reads": True}  # counted against SLOT_RATE_LIMIT
 
 
 def slot_taken() -> str:
@@ -189,13 +189,23 @@ class WidgetPages:
     def detect_zone(self) -> Template | None:
         """A first visit without ``?tz=`` gets a light page at once, without free times; widget.js
         asks for them in the browser's zone (one fragment request, not a second page load).
-        Without JavaScript the page refreshes itself into the host's zone."""
-        if not self.guest.tz_detect or self.wants_fragment:
+        Without JavaScript the page refreshes itself into the host's zone. (A confirmation needs
+        none of this: it shows the booking in the zone it was booked in.)"""
+        query = self.request.query_params
+        if not self.guest.tz_detect or self.wants_fragment or query.get("booking"):
             return None
-        query = self.request.url.query
-        detect = f"{self.base}?{query}" if query else self.base
-        separator = "&" if query else "?"
-        host_zone = f"{detect}{separator}{urlencode({'tz': self.event_type.host.timezone})}"
+        month, day, start = (
+            parse_month(query.get("month")),
+            parse_date(query.get("date")),
+            parse_start(query.get("start")),
+        )
+        state = {
+            "month": month.strftime("%Y-%m") if month else None,
+            "date": day.isoformat() if day else None,
+            "start": iso_z(start) if start else None,
+        }
+        detect = self.page_url(**state)
+        host_zone = self.page_url(**state, tz=self.event_type.host.timezone)
         context = {
             **self.context,
             "view": "detect",
@@ -203,6 +213,12 @@ class WidgetPages:
             "host_zone_url": host_zone,
         }
         return Template(template_name="pages/booking.html", context=context)
+
+    def use_zone(self, zone: str) -> None:
+        """Show this page in ``zone`` (a confirmation without ``?tz=``: the booking's own zone)."""
+        self.guest.tz = zone
+        self.guest.__dict__.pop("fmt", None)  # Formats is cached per zone
+        self.context["zone"] = zone_view(self.guest)
 
     def render(
         self, view: str, fragment: str, push_url: str | None = None, status: int = 200
@@ -366,6 +382,9 @@ class WidgetController(Controller):
 
     opt = {"frameable": True}
     dependencies = {"pages": Provide(provide_pages)}
+    # Slots change by the minute; confirmations show the guest's details; reschedule-mode pages
+    # carry the link's token in their URLs.
+    cache_control = NO_STORE
 
     @get("/{user_slug:str}", include_in_schema=False)
     async def host_page(
@@ -378,7 +397,7 @@ class WidgetController(Controller):
         context["event_types"] = await service.visible_event_types(db_session, host)
         return Template(template_name="pages/host.html", context=context)
 
-    @get("/{user_slug:str}/{event_slug:str}", include_in_schema=False)
+    @get("/{user_slug:str}/{event_slug:str}", include_in_schema=False, opt=SLOT_READS)
     async def booking_page(self, pages: WidgetPages) -> Template:
         """The booking page in the state its query describes: month, day, chosen time, booking."""
         if (shell := pages.detect_zone()) is not None:
@@ -396,7 +415,7 @@ class WidgetController(Controller):
             )
         return await pages.picker(parse_month(query.get("month")), parse_date(query.get("date")))
 
-    @get("/{user_slug:str}/{event_slug:str}/calendar", include_in_schema=False)
+    @get("/{user_slug:str}/{event_slug:str}/calendar", include_in_schema=False, opt=SLOT_READS)
     async def calendar(self, pages: WidgetPages) -> Template:
         if (shell := pages.detect_zone()) is not None:
             return shell
@@ -407,7 +426,7 @@ class WidgetController(Controller):
         url = pages.page_url(month=pages.context["month"].month.strftime("%Y-%m"))
         return pages.render("picker", "calendar", url)
 
-    @get("/{user_slug:str}/{event_slug:str}/slots", include_in_schema=False)
+    @get("/{user_slug:str}/{event_slug:str}/slots", include_in_schema=False, opt=SLOT_READS)
     async def slots(self, pages: WidgetPages) -> Template:
         if (shell := pages.detect_zone()) is not None:
             return shell
@@ -429,7 +448,7 @@ class WidgetController(Controller):
         pages.load_zones(query, day)
         return pages.render("picker", "zones")
 
-    @get("/{user_slug:str}/{event_slug:str}/form", include_in_schema=False)
+    @get("/{user_slug:str}/{event_slug:str}/form", include_in_schema=False, opt=SLOT_READS)
     async def form(self, pages: WidgetPages) -> Template:
         if (shell := pages.detect_zone()) is not None:
             return shell
@@ -527,6 +546,8 @@ class WidgetController(Controller):
                 _("We could not find this booking. Please use the link from your email.")
             )
         booking = await service.find_booking(pages.session, uid, host_id=pages.event_type.host_id)
+        if pages.guest.tz_detect:
+            pages.use_zone(booking.invitee_timezone)
         return pages.confirmation(ref, booking, just_booked=False)
 
     @get(

@@ -26,7 +26,7 @@ from litestar import Request
 
 from app.bookings.errors import InvalidInput
 from app.bookings.locations import where
-from app.bookings.validation import check_timezone
+from app.bookings.validation import check_timezone, in_range
 from app.dates import Formats, city_name, first_week_day, search_zones, zone_of
 from app.db.models import PENDING, Booking, EventType, Host
 from app.hosts.service import is_origin
@@ -253,18 +253,24 @@ def form_message(code: str, field: str) -> str:
 # The month date picker ---------------------------------------------------------------------------
 
 
+# The widget reads a missing, malformed or far-off (``in_range``) value in its address as no value:
+# the guest sees the current month rather than an error page.
+
+
 def parse_month(value: str | None) -> date | None:
     try:
-        return datetime.strptime(value or "", "%Y-%m").date() if value else None
+        month = datetime.strptime(value or "", "%Y-%m").date() if value else None
     except ValueError:
         return None
+    return month if month and in_range(month) else None
 
 
 def parse_date(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day and in_range(day) else None
 
 
 def parse_start(value: str | None) -> datetime | None:
@@ -272,7 +278,9 @@ def parse_start(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat((value or "").replace("z", "Z"))
     except ValueError:
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else None
+    if parsed.tzinfo is None or not in_range(parsed.date()):
+        return None
+    return parsed.astimezone(UTC)
 
 
 def month_bounds(month: date) -> tuple[date, date]:

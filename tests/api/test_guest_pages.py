@@ -50,10 +50,10 @@ def test_a_first_visit_without_a_zone_gets_a_light_page_that_asks_for_its_times(
     monkeypatch.setattr(service, "slots_for_window", counting)
     page = client.get("/demo/30min", params={"date": "2030-01-07", "embed": "1"})
     assert page.status_code == 200 and calls == []  # no slot computed for the wrong zone
-    assert 'data-detect="/demo/30min?date=2030-01-07&amp;embed=1"' in page.text
+    assert 'data-detect="/demo/30min?embed=1&amp;date=2030-01-07"' in page.text
     # Without JavaScript the page goes on in the host's zone by itself.
     assert (
-        '<noscript><meta http-equiv="refresh" content="0; url=/demo/30min?date=2030-01-07&amp;embed=1&amp;tz=Europe%2FBerlin"></noscript>'
+        '<noscript><meta http-equiv="refresh" content="0; url=/demo/30min?embed=1&amp;date=2030-01-07&amp;tz=Europe%2FBerlin"></noscript>'
         in page.text
     )
     fragment = client.get("/demo/30min", params={"tz": "Asia/Tokyo"}, headers=HX)
@@ -143,7 +143,7 @@ def test_the_rate_limit_answers_htmx_with_a_message_to_show_in_the_readers_langu
     assert limited_answer.status_code == 429
     assert limited_answer.headers["x-widget-error"] == "1"
     assert re.fullmatch(
-        r'<p class="alert" role="alert">Zu viele Versuche von Ihrer Verbindung\. Bitte versuchen Sie es in \d+ Sekunden? erneut\.</p>',
+        r"<div class='alert' role='alert'><p>Zu viele Versuche von Ihrer Verbindung\. Bitte versuchen Sie es in \d+ Sekunden? erneut\.</p></div>",
         limited_answer.text,
     )
     page = limited.post("/demo/30min/book", data=data, headers={"Accept-Language": "fr"})

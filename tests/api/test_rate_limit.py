@@ -124,3 +124,19 @@ def test_trusted_proxy_clients_are_limited_separately(settings: Settings):
         assert statuses(url, [f"192.0.2.99, {alice}"]) == [429]
         # The proxy's own requests (no header) are its own client.
         assert statuses(url, [None]) == [201]
+
+
+def test_ipv6_clients_count_by_their_64_and_forwarded_values_that_are_no_ip_are_ignored(
+    settings: Settings,
+):
+    settings = dataclasses.replace(
+        settings, book_rate_limit="3/minute", trusted_proxies=("127.0.0.1",)
+    )
+    with live_server(settings) as url:
+        # One subscriber holds a whole /64: a new address inside it does not reset the count.
+        inside = ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:aaaa::3", "2001:db8:1:2::4"]
+        assert statuses(url, inside) == [201, 201, 201, 429]
+        assert statuses(url, ["2001:db8:1:3::1"]) == [201]  # the next /64 is someone else
+        # A forwarded value that is no IP address is not believed: the proxy itself is counted.
+        assert statuses(url, ["not-an-ip", "also-not", "still-not", "nope"]) == [201] * 3 + [429]
+        assert statuses(url, [None]) == [429]

@@ -17,6 +17,7 @@ from app.web.host_api.me import MeController
 from app.web.host_api.schedules import ScheduleController
 from app.web.host_api.slots import SlotController
 from app.web.host_api.webhooks import WebhookController
+from app.web.security import NO_STORE
 
 __all__ = ["COMPONENTS", "host_api_router"]
 
@@ -34,4 +35,5 @@ def host_api_router() -> Router:
         ],
         dependencies={"host": Provide(current_host)},
         security=[{SECURITY_SCHEME: []}],
+        cache_control=NO_STORE,  # answers hold guests' details and signing secrets
     )

@@ -30,7 +30,13 @@ class SlotController(Controller):
     path = "/slots"
     tags = ["Slots"]
 
-    @get("/", summary="Free slots of an event type, grouped by date", responses=errors(404))
+    @get(
+        "/",
+        summary="Free slots of an event type, grouped by date",
+        description="At most 10,000 slots per answer: a range holding more is refused (400).",
+        opt={"slot_reads": True},
+        responses=errors(404),
+    )
     async def slots(
         self,
         host: Host,

@@ -1,4 +1,7 @@
-"""Issue 9 (trust under pressure): webhook secrets sealed at rest.
+"""Issue 9 (trust under pressure): webhook secrets sealed at rest; outbox leases have owners.
+
+``outbox.locked_by`` names the worker holding a row's lease, so that a worker renews (heartbeat)
+and, when it stops, gives back only its own rows.
 
 ``webhooks.secret`` now holds the secret sealed with ``app.crypto`` (a Fernet token derived from
 ``SECRET_KEYS``), so it becomes TEXT (a sealed 200-character secret is ~360 characters), and
@@ -67,9 +70,13 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":  # SQLite does not enforce VARCHAR lengths
         op.alter_column("webhooks", "secret", type_=sa.Text(), existing_nullable=False)
     _rewrite("seal")
+    op.add_column(
+        "outbox", sa.Column("locked_by", sa.String(length=64), nullable=False, server_default="")
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("outbox", "locked_by")
     _rewrite("unseal")
     if op.get_bind().dialect.name == "postgresql":
         op.alter_column("webhooks", "secret", type_=sa.String(length=200), existing_nullable=False)
