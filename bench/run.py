@@ -144,6 +144,7 @@ def measure_app(
         "VAR_DIR": str(work),
         "SECRET_KEYS": "bench-secret-key-0123456789",
         "BOOK_RATE_LIMIT": "1000000/minute",
+        "SLOT_RATE_LIMIT": "1000000/minute",
         "REDIS_URL": "",
         "TRUSTED_PROXIES": "",
         "RUN_WORKER": "0",
@@ -254,7 +255,7 @@ def report(
     lines += ["Written by `make bench` (`python -m bench.run`), which prints it too.", ""]
     lines += ["| Machine | |", "|---|---|", *(f"| {k} | {v} |" for k, v in about), ""]
     lines += [
-        f"Load: wrk against one uvicorn worker (access log off, booking rate limit lifted, "
+        f"Load: wrk against one uvicorn worker (access log off, booking and slot rate limits lifted, "
         f"outbox worker off: bookings only record their event, which a `booking worker` "
         f"process renders and sends). "
         f"Latency: 1 connection for {wrk.LATENCY_S} s, so p50/p99 are a request's own time. "
