@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# caldav depends on niquests, which brings urllib3-future: its .pth file shadows the real urllib3
+# at every interpreter start, and requests-based tools (schemathesis's ASGI client) break. We
+# drive caldav through httpx and never import niquests, so the checkout's venv goes without both.
+UNSHADOW = $(BIN)/pip uninstall -q -y niquests urllib3-future 2>/dev/null; \
+	$(BIN)/pip install -q --force-reinstall --no-deps "urllib3>=2"
 
 .PHONY: run test install dev lint bench wrk chromium redis-server clean messages messages-update messages-compile pot
 
@@ -12,10 +17,12 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
+	$(UNSHADOW)
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev,bench]"
+	$(UNSHADOW)
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -192,7 +192,9 @@ def revoke_api_key(settings: Settings, slug: str, key: str) -> None:
 )
 @click.pass_obj
 def worker(settings: Settings, poll: float, lease: float, retry_base: float) -> None:
-    """Deliver the outbox (emails, webhooks) without serving HTTP; several may run at once."""
+    """Deliver the outbox (emails, webhooks, calendar writes) and sync the hosts' calendars,
+    without serving HTTP; several may run at once."""
+    from app.calendars.sync import run_sync_worker
     from app.notify.worker import WorkerOptions, run_worker
 
     options = WorkerOptions(poll_seconds=poll, lease_seconds=lease, retry_base_seconds=retry_base)
@@ -200,11 +202,13 @@ def worker(settings: Settings, poll: float, lease: float, retry_base: float) -> 
     async def work() -> None:
         engine = create_engine(settings.database_url)
         try:
-            await run_worker(settings, engine, options)
+            await asyncio.gather(
+                run_worker(settings, engine, options), run_sync_worker(settings, engine)
+            )
         finally:
             await engine.dispose()
 
-    click.echo("outbox worker running (Ctrl+C to stop)")
+    click.echo("outbox worker and calendar sync running (Ctrl+C to stop)")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(work())
 
@@ -238,6 +242,14 @@ def create_webhook(settings: Settings, slug: str, url: str, triggers: str, secre
     if generated:
         click.echo(f"signing secret (store it now, it is not shown again): {generated}")
 
+
+def _add_subcommands() -> None:
+    from app.calendars.cli import calendars
+
+    main.add_command(calendars)
+
+
+_add_subcommands()
 
 if __name__ == "__main__":
     main()

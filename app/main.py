@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from app import i18n
+from app.calendars.sync import sync_lifespan
 from app.db.session import create_engine
 from app.notify.worker import worker_lifespan
 from app.settings import ROOT, Settings
@@ -130,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers={Exception: handle_exception},
         request_max_body_size=64 * 1024,
-        lifespan=[worker_lifespan(settings, engine)],
+        lifespan=[worker_lifespan(settings, engine), sync_lifespan(settings, engine)],
         debug=settings.debug,
     )
     app.state.settings = settings

@@ -54,6 +54,11 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     run_worker: bool = True
     debug: bool = False
+    # Calendar connections (app/calendars/sync.py): how often each is read, how old busy data
+    # may be before a booking reads it again, and after how long a failing one is emailed about.
+    calendar_sync_seconds: int = 300
+    calendar_fresh_seconds: int = 120
+    calendar_stale_notify_minutes: int = 120
     # Let webhooks and calendar connections reach private/loopback addresses (app/net.py).
     allow_private_urls: bool = False
     # Seconds a request waits for SQLite's write lock (or a pooled connection) before a 503.
@@ -102,6 +107,9 @@ class Settings:
             trusted_proxies=proxies,
             run_worker=_bool(env.get("RUN_WORKER"), True),
             debug=_bool(env.get("DEBUG"), False),
+            calendar_sync_seconds=int(env.get("CALENDAR_SYNC_SECONDS") or 300),
+            calendar_fresh_seconds=int(env.get("CALENDAR_FRESH_SECONDS") or 120),
+            calendar_stale_notify_minutes=int(env.get("CALENDAR_STALE_NOTIFY_MINUTES") or 120),
             allow_private_urls=_bool(env.get("ALLOW_PRIVATE_URLS"), False),
             db_lock_timeout=float(env.get("DB_LOCK_TIMEOUT") or 10),
         )

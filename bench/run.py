@@ -28,7 +28,7 @@ from sqlalchemy import text
 
 from app.db.migrate import upgrade
 from app.db.session import create_engine, create_sessionmaker
-from bench import first_slot, machine, raw_sqlite, seed, weight, wrk
+from bench import calendars, first_slot, machine, raw_sqlite, seed, weight, wrk
 from bench.server import uvicorn
 
 HERE = Path(__file__).parent
@@ -37,6 +37,7 @@ DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 # Distinct slots for the warm-up, latency and load runs of the booking benchmark (more than
 # they can use: a run that ran out would show up as non-2xx answers).
 SLOTS_PER_RUN = (3000, 8000, 20000)
+CALENDAR_ROW = "Slots JSON, 31 days, 2 calendars × 2,000 events"
 
 
 @dataclass
@@ -137,7 +138,7 @@ def write_slots(path: Path, slots: list[seed.Span]) -> None:
 
 
 def measure_app(
-    label: str, url: str, work: Path, today: date, taken: list[seed.Span]
+    label: str, url: str, work: Path, today: date, taken: list[seed.Span], calendar_note: str = ""
 ) -> tuple[list[Row], list[tuple[str, int, int]], list[first_slot.Timing]]:
     env = {
         "DATABASE_URL": url,
@@ -169,6 +170,12 @@ def measure_app(
         # With the zone in the address, as embed.js sends it: the whole page with its times (a
         # first visit without it gets a light page that fetches them, see bench/first_slot.py).
         ("Booking page", f"/{seed.HOST}/{seed.EVENT}?tz=America/New_York", None),
+        (
+            CALENDAR_ROW,
+            f"/api/public/scheduling/{calendars.HOST}/{calendars.EVENT}/slots?dateFrom={first}"
+            f"&dateTo={first + timedelta(days=30)}&timezone=America/New_York",
+            None,
+        ),
     ]
     rows: list[Row] = []
     page_weight: list[tuple[str, int, int]] = []
@@ -178,7 +185,9 @@ def measure_app(
         for scenario, path, headers in gets:
             note = probe(base + path, headers)
             print(f"  {label}: {scenario} {note}", flush=True)
-            row = Row(scenario, label, note=note)
+            row = Row(
+                scenario, label, note=note or (calendar_note if scenario == CALENDAR_ROW else "")
+            )
             if not note:
                 row.latency, row.load = measure(base + path, headers)
             rows.append(row)
@@ -346,8 +355,10 @@ def main() -> None:
         raw_tps = raw_sqlite.transactions_per_second(
             sqlite_dir / "bench.db", seed.QUICK, seed.free_quick_slots(today, taken, 30000)
         )
+        print("SQLite: syncing the calendars of the busy host", flush=True)
+        calendar_note = asyncio.run(calendars.seed(sqlite_url, today))
         sqlite_rows, page_weight, times = measure_app(
-            "SQLite", sqlite_url, sqlite_dir, today, taken
+            "SQLite", sqlite_url, sqlite_dir, today, taken, calendar_note
         )
         rows += sqlite_rows
         slot_times = [("SQLite", t) for t in times]
@@ -361,7 +372,10 @@ def main() -> None:
             with postgres_database(pg_server) as pg_url:
                 upgrade(pg_url)
                 taken = asyncio.run(_seed(pg_url, today))
-                pg_rows, _, times = measure_app("PostgreSQL", pg_url, pg_dir, today, taken)
+                calendar_note = asyncio.run(calendars.seed(pg_url, today))
+                pg_rows, _, times = measure_app(
+                    "PostgreSQL", pg_url, pg_dir, today, taken, calendar_note
+                )
                 rows += pg_rows
                 slot_times += [("PostgreSQL", t) for t in times]
     about.append(("Load average at end", load_average()))

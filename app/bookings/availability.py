@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, Integer, Row, bindparam, exists, func, select
+from sqlalchemy import Executable, Integer, Row, bindparam, exists, func, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
     HELD_STATUSES,
     Booking,
     EventType,
+    HostBusy,
     Schedule,
     ScheduleInterval,
     ScheduleOverride,
@@ -58,11 +59,24 @@ _HELD_WHERE = (
     Booking.held_start < bindparam("end"),
     Booking.id != bindparam("exclude_id"),
 )
-_HELD = select(Booking.held_start, Booking.held_end).where(*_HELD_WHERE)
+# Busy times synced from the host's selected calendars (merged across them: app/calendars/busy.py)
+# block slots like held ranges do; the same statement reads both, on the same kind of index.
+_BUSY_WHERE = (
+    HostBusy.host_id == bindparam("host_id"),
+    HostBusy.end > bindparam("start"),
+    HostBusy.start < bindparam("end"),
+)
+_HELD = (
+    select(Booking.held_start, Booking.held_end)
+    .where(*_HELD_WHERE)
+    .union_all(select(HostBusy.start, HostBusy.end).where(*_BUSY_WHERE))
+)
 # With a daily cap, the starts of the event type's own bookings count too.
-_HELD_AND_STARTS = select(
-    Booking.held_start, Booking.held_end, Booking.start, Booking.event_type_id
-).where(*_HELD_WHERE)
+_HELD_AND_STARTS = (
+    select(Booking.held_start, Booking.held_end, Booking.start, Booking.event_type_id)
+    .where(*_HELD_WHERE)
+    .union_all(select(HostBusy.start, HostBusy.end, null(), literal(0)).where(*_BUSY_WHERE))
+)
 
 
 async def _rows(
@@ -124,8 +138,9 @@ async def load_held(
     exclude_booking_id: int | None = None,
     margin: timedelta = MARGIN,
 ) -> tuple[list[Interval], list[datetime]]:
-    """Held ranges of the host near [start, end), and starts of this event type's held bookings
-    (only when it has a daily cap: nothing else needs them).
+    """Held ranges of the host near [start, end) (its bookings' and the busy times of its
+    calendars), and starts of this event type's held bookings (only when it has a daily cap:
+    nothing else needs them).
 
     ``margin`` widens the lookup; a caller that needs only the ranges overlapping [start, end)
     passes zero.

@@ -24,6 +24,7 @@ from app.bookings.captcha import check_captcha
 from app.bookings.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
 from app.bookings.locations import new_room, phone_mode
 from app.bookings.validation import BookingInput, check_booking, check_reason, check_timezone
+from app.calendars.freshness import refresh_before_booking, refresh_before_change
 from app.db.models import (
     CANCELLED,
     CONFIRMED,
@@ -229,6 +230,7 @@ async def create_booking(
     event_type = await find_event_type(session, host_slug, event_slug)
     booking_input = check_booking(dict(data), event_type.questions, phone_mode(event_type))
     availability = await load_availability(session, event_type, event_type.host.timezone)
+    await refresh_before_booking(session, event_type.host_id)  # stale busy times, not under lock
     await begin_write(session)
     await check_captcha(session, event_type.host, data.get("captchaToken"), settings)
     if metadata:
@@ -498,6 +500,7 @@ async def reschedule_booking(
     """
     now = now or clock.utcnow()
     reason = check_reason(reason, "reschedulingReason")
+    await refresh_before_change(session, uid)  # stale calendar busy times, not under lock
     old = await load_for_change(session, uid, expected_version, host_id)
     if not old.is_held:
         raise Conflict(changed_message(old))

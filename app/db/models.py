@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -289,3 +290,161 @@ class UsedNonce(Base):
 
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     expires_at: Mapped[datetime]
+
+
+# Calendar connections (app/calendars) -------------------------------------------------------------
+
+
+class CalendarConnection(Base):
+    """A host's account on a calendar server (Cal.com's "credential"): CalDAV or ICS feeds.
+
+    Secrets (the CalDAV server URL and password, feed URLs) are sealed with ``app.crypto``. The
+    sync columns are the worker's: a connection is due at ``next_sync_at``, leased to one worker
+    until ``locked_until`` under ``lease_token``, and ``last_success_at``/``last_error`` say how
+    fresh its busy times are.
+    """
+
+    __tablename__ = "calendar_connections"
+    __table_args__ = (Index("ix_calendar_connections_due", "next_sync_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "caldav" | "ics_feed"
+    integration: Mapped[str] = mapped_column(String(32))  # Cal.com's: "apple_calendar", …
+    label: Mapped[str] = mapped_column(String(200), default="")  # server name, never a secret
+    url_sealed: Mapped[str] = mapped_column(Text, default="")
+    username: Mapped[str] = mapped_column(String(320), default="")
+    password_sealed: Mapped[str] = mapped_column(Text, default="")
+    # The server refused the credentials: not synced again until they are saved anew.
+    invalid: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_sync_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    lease_token: Mapped[str | None] = mapped_column(String(32), default=None)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_success_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    failing_since: Mapped[datetime | None] = mapped_column(default=None)
+    stale_notified_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    calendars: Mapped[list[ConnectedCalendar]] = relationship(
+        back_populates="connection",
+        cascade="all, delete-orphan",
+        order_by="ConnectedCalendar.id",
+    )
+
+
+class ConnectedCalendar(Base):
+    """One calendar of a connection: whether it blocks slots (``selected``), whether bookings are
+    written to it (``destination``, at most one per host), and its sync state."""
+
+    __tablename__ = "calendars"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "external_id", name="uq_calendars_connection_external"),
+        Index(
+            "uq_calendars_host_destination",
+            "host_id",
+            unique=True,
+            sqlite_where=text("destination"),
+            postgresql_where=text("destination"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("calendar_connections.id", ondelete="CASCADE"), index=True
+    )
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
+    # The calendar's URL on a CalDAV server; an opaque name for a feed (its URL is a secret).
+    external_id: Mapped[str] = mapped_column(String(1000))
+    url_sealed: Mapped[str] = mapped_column(Text, default="")  # a feed's URL
+    name: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="")  # "" reads as the host's
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    selected: Mapped[bool] = mapped_column(Boolean, default=True)
+    destination: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the server said last: CalDAV's ctag/sync-token, a feed's ETag and Last-Modified.
+    ctag: Mapped[str] = mapped_column(String(300), default="")
+    etag: Mapped[str] = mapped_column(String(300), default="")
+    last_modified: Mapped[str] = mapped_column(String(100), default="")
+    # The window whose busy times are stored, and when and how it was last read.
+    synced_from: Mapped[datetime | None] = mapped_column(default=None)
+    synced_until: Mapped[datetime | None] = mapped_column(default=None)
+    last_synced_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    connection: Mapped[CalendarConnection] = relationship(back_populates="calendars")
+
+
+class CalendarObject(Base):
+    """A calendar resource as the server sent it (one event series; a whole feed for ICS), kept
+    so that the window can move on without fetching what has not changed."""
+
+    __tablename__ = "calendar_objects"
+    __table_args__ = (
+        UniqueConstraint("calendar_id", "href", name="uq_calendar_objects_calendar_href"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="CASCADE"))
+    href: Mapped[str] = mapped_column(String(1000))
+    etag: Mapped[str] = mapped_column(String(300), default="")
+    data: Mapped[str] = mapped_column(Text, default="")
+
+
+class CalendarBusy(Base):
+    """A busy interval read from a selected calendar. Indexed like held bookings (by host, then
+    end), so a slot list reads both with one indexed range scan each."""
+
+    __tablename__ = "calendar_busy"
+    __table_args__ = (
+        Index("ix_calendar_busy_host_end", "host_id", "end", "start"),
+        Index("ix_calendar_busy_calendar_object", "calendar_id", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="CASCADE"))
+    object_id: Mapped[int] = mapped_column(
+        ForeignKey("calendar_objects.id", ondelete="CASCADE"), index=True
+    )
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+
+
+class HostBusy(Base):
+    """A host's calendar busy times merged across its selected calendars: what slot lists read
+    (``calendar_busy`` keeps them per calendar and event, for the sync and the explainer).
+    Merged, a month of a busy host is a few hundred rows instead of thousands."""
+
+    __tablename__ = "host_busy"
+    __table_args__ = (Index("ix_host_busy_host_end", "host_id", "end", "start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+
+
+class CalendarEventRef(Base):
+    """Where a booking's event was written in the host's calendar (one per reschedule chain:
+    ``booking_uid`` is the chain's first uid, as in the iCalendar UID). Cal.com's booking
+    references list these."""
+
+    __tablename__ = "calendar_event_refs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    booking_uid: Mapped[str] = mapped_column(String(32), unique=True)
+    calendar_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calendars.id", ondelete="SET NULL"), default=None
+    )
+    integration: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(1000))  # the calendar's URL
+    href: Mapped[str] = mapped_column(String(1000))  # the event's URL
+    ical_uid: Mapped[str] = mapped_column(String(200))
+    etag: Mapped[str] = mapped_column(String(300), default="")
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="written")  # "written" | "deleted"
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -39,6 +39,7 @@ from app.bookings.validation import (
     check_timezone,
     parse_instant,
 )
+from app.calendars.freshness import refresh_before_booking
 from app.db.models import (
     CANCELLED,
     CONFIRMED,
@@ -203,5 +204,6 @@ async def create_api_booking(session: AsyncSession, host: Host, request: NewBook
     )
     booking_input = check_new_booking(request, event_type)
     availability = await load_availability(session, event_type, host.timezone)
+    await refresh_before_booking(session, host.id)  # stale calendar busy times, not under lock
     await begin_write(session)  # reads first: see book()
     return await book(session, event_type, booking_input, availability=availability)

@@ -315,8 +315,9 @@ def build_message(settings: Settings, payload: dict[str, Any], message_id: str) 
     message["Message-ID"] = f"<{message_id}@{_mail_domain(settings)}>"
     message.set_content(payload["text"])
     message.add_alternative(payload["html"], subtype="html")
-    method = payload.get("icsMethod", "REQUEST")
-    if payload.get("ics"):  # reminders carry none: the reader has the invite already
+    # Reminders and notices to hosts (a calendar that cannot be read) carry no invite.
+    if payload.get("ics"):
+        method = payload.get("icsMethod", "REQUEST")
         message.add_attachment(
             payload["ics"].encode(),
             maintype="text",

@@ -43,6 +43,7 @@ from sqlalchemy.orm import selectinload
 from app import clock
 from app.actor import current_actor
 from app.bookings.tokens import guest_links, host_links
+from app.calendars.writeback import needs_write, write_row
 from app.db.models import EVENT_KIND, Booking, OutboxMessage, Webhook
 from app.db.session import begin_write, lock_host
 from app.notify import timed
@@ -158,6 +159,7 @@ async def expand_booking_event(
     previous: Booking | None = None
     hooks: list[Webhook] = []
     root = ""
+    write_calendar = False
     note = ""
     async with sessionmaker() as session:
         booking = await _load_booking(session, message.booking_uid)
@@ -176,6 +178,7 @@ async def expand_booking_event(
                 if event.get("previousUid"):
                     previous = await _load_booking(session, event["previousUid"])
                 root = await first_uid(session, booking)
+                write_calendar = await needs_write(session, booking.host_id, root)
                 session.expunge(booking)
                 for key, attribute in SNAPSHOT.items():
                     if key in event:
@@ -192,6 +195,8 @@ async def expand_booking_event(
     else:
         by = str(event.get("by") or "")
         rows = _messages(settings, booking, trigger, previous, root, hooks, at, now, by)
+        if write_calendar:  # the host's destination calendar (app/calendars/writeback.py)
+            rows.append(write_row(booking.uid, root, now))
 
     async with sessionmaker() as session:
         await begin_write(session)

@@ -57,6 +57,7 @@ from sqlalchemy import Row, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import clock
+from app.calendars.writeback import CALENDAR_KIND, write_booking
 from app.crypto import unseal
 from app.db.faults import is_unavailable
 from app.db.models import OutboxMessage, Webhook
@@ -241,6 +242,9 @@ class OutboxWorker:
             await post_webhook(
                 http, webhook.subscriber_url, secret, message.payload, message.message_id, now
             )
+        elif message.kind == CALENDAR_KIND:  # the host's destination calendar
+            done = await write_booking(self.settings, self.sessionmaker, message)
+            log.info("outbox %s: calendar %s", message.message_id, done)
         else:
             raise ValueError(f"unknown outbox kind {message.kind!r}")
 

@@ -12,6 +12,11 @@ from litestar.di import Provide
 
 from app.web.host_api.auth import COMPONENTS, SECURITY_SCHEME, current_host
 from app.web.host_api.bookings import BookingController
+from app.web.host_api.calendars import (
+    CalendarController,
+    DestinationCalendarController,
+    SelectedCalendarController,
+)
 from app.web.host_api.event_types import EventTypeController
 from app.web.host_api.me import MeController
 from app.web.host_api.schedules import ScheduleController
@@ -32,6 +37,9 @@ def host_api_router() -> Router:
             SlotController,
             BookingController,
             WebhookController,
+            CalendarController,
+            SelectedCalendarController,
+            DestinationCalendarController,
         ],
         dependencies={"host": Provide(current_host)},
         security=[{SECURITY_SCHEME: []}],
