@@ -9,7 +9,10 @@ from app.settings import Settings
 
 
 def app_from_env() -> Litestar:
-    app = create_app(Settings.from_env())
+    settings = Settings.from_env()
+    if reason := settings.insecure_reason():  # `booking serve` said so already; uvicorn alone
+        raise RuntimeError(reason)
+    app = create_app(settings)
     freeze_startup_objects()
     return app
 

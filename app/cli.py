@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import FrameType
 from typing import TypeVar
 
 import click
@@ -16,6 +19,7 @@ from app.db.session import create_engine, create_sessionmaker
 from app.settings import Settings
 
 T = TypeVar("T")
+WORKER_HEALTHCHECK_S = 30
 
 
 def run_with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -38,16 +42,56 @@ def run_with_session(settings: Settings, work: Callable[[AsyncSession], Awaitabl
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Run and manage the booking server. Settings come from the environment (see README)."""
-    ctx.obj = Settings.from_env()
+    try:
+        ctx.obj = Settings.from_env()
+    except ValueError as exc:  # a setting that cannot be read: say which, in one line
+        click.echo(f"booking: {exc}", err=True)
+        sys.exit(2)
+
+
+def refuse_to_start(settings: Settings) -> None:
+    """Exit with one line when these settings or this database cannot serve: an https
+    ``PUBLIC_URL`` with a generated key, a database that does not answer or is not migrated.
+    A database ahead of this release (migrated first by a newer one) only gets a warning."""
+    from app.db.migrate import SchemaCheck, check_database
+
+    insecure = settings.insecure_reason()
+    check = SchemaCheck(problem=insecure) if insecure else check_database(settings.database_url)
+    if check.problem:
+        click.echo(f"booking: not starting: {check.problem}", err=True)
+        sys.exit(1)
+    if check.warning:
+        click.echo(f"booking: warning: {check.warning}", err=True)
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Make a server stopped with SIGTERM (systemd, Docker, Kubernetes) exit 0 once drained.
+
+    uvicorn handles SIGTERM itself: it stops accepting connections, lets the requests in flight
+    finish (up to the graceful timeout), runs the app's shutdown (the outbox worker stops), and
+    then raises the signal again for the handler it found when it started. Left at the default,
+    that kills the process with SIGTERM's status (143), which process managers report as a
+    failure; this handler turns it into an exit with status 0. With ``--workers`` above 1 the
+    supervising process does the same for its children and exits 0 itself.
+    """
+
+    def exit_zero(_signal: int, _frame: FrameType | None) -> None:
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, exit_zero)
 
 
 @main.command()
 @click.pass_obj
 def migrate(settings: Settings) -> None:
     """Apply the database migrations."""
-    from app.db.migrate import upgrade
+    from app.db.migrate import check_database, upgrade
 
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    check = check_database(settings.database_url)
+    if not check.reachable:
+        click.echo(f"booking: not migrating: {check.problem}", err=True)
+        sys.exit(1)
     upgrade(settings.database_url, secret_keys=settings.secret_keys)
     click.echo("database is up to date")
 
@@ -65,25 +109,53 @@ def seed_demo(settings: Settings) -> None:
 @main.command()
 @click.option("--host", "bind", default=None, help="Address to bind (default: HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: PORT or 8000).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Server processes.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Server processes; about one per CPU core (see README).",
+)
+@click.option(
+    "--graceful-timeout",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Seconds a stop (SIGTERM, Ctrl+C) waits for requests in flight before ending them.",
+)
 @click.pass_obj
-def serve(settings: Settings, bind: str | None, port: int | None, workers: int) -> None:
-    """Serve the widget, the pages and the APIs (seeds the demo data first when DEMO is on)."""
+def serve(
+    settings: Settings, bind: str | None, port: int | None, workers: int, graceful_timeout: int
+) -> None:
+    """Serve the widget, the pages and the APIs (seeds the demo data first when DEMO is on).
+
+    Refuses to start, with one line saying why, when the database cannot be reached or is not
+    migrated to this release, or when PUBLIC_URL is https and SECRET_KEYS is not set.
+    """
     import uvicorn
 
+    from app.logs import log_config
+
+    refuse_to_start(settings)
     if settings.demo:
         from app.hosts.demo import seed_demo as seed
 
         if run_with_session(settings, seed):
             click.echo("demo host created: open /demo/30min")
+    _exit_cleanly_on_sigterm()
     uvicorn.run(
         "app.asgi:app_from_env",
         factory=True,
         host=bind or settings.host,
         port=port or settings.port,
         workers=workers,
-        proxy_headers=False,  # X-Forwarded-For is judged by TRUSTED_PROXIES, not by uvicorn
-        log_level="info",
+        proxy_headers=False,  # forwarded headers are judged by TRUSTED_PROXIES in the app
+        log_config=log_config(settings.log_format),
+        timeout_graceful_shutdown=graceful_timeout,
+        # With --workers the supervisor pings each process and replaces one that does not answer
+        # in time. uvicorn's 5 s is shorter than a start-up on a busy small machine (seen here:
+        # processes replaced before they had imported the app); a hung process still goes.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
 
 
@@ -194,12 +266,23 @@ def revoke_api_key(settings: Settings, slug: str, key: str) -> None:
 def worker(settings: Settings, poll: float, lease: float, retry_base: float) -> None:
     """Deliver the outbox (emails, webhooks, calendar writes) and sync the hosts' calendars,
     without serving HTTP; several may run at once."""
+    import logging.config
+
     from app.calendars.sync import run_sync_worker
+    from app.logs import log_config
     from app.notify.worker import WorkerOptions, run_worker
+
+    refuse_to_start(settings)
+    logging.config.dictConfig(log_config(settings.log_format))
 
     options = WorkerOptions(poll_seconds=poll, lease_seconds=lease, retry_base_seconds=retry_base)
 
     async def work() -> None:
+        # SIGTERM (a process manager's stop) cancels the worker like Ctrl+C does, so it stops
+        # the way it stops inside `booking serve`, and the process exits 0.
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         engine = create_engine(settings.database_url)
         try:
             await asyncio.gather(
@@ -209,8 +292,45 @@ def worker(settings: Settings, poll: float, lease: float, retry_base: float) -> 
             await engine.dispose()
 
     click.echo("outbox worker and calendar sync running (Ctrl+C to stop)")
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(work())
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.pass_obj
+def backup(settings: Settings, path: Path) -> None:
+    """Copy the SQLite database to PATH (a new file, or a directory) while the server runs.
+
+    The copy is consistent (one instant of the database), checked, and readable by you only.
+    """
+    from app.db.backup import BackupError, backup_sqlite, sqlite_file
+    from app.db.migrate import describe_url
+
+    source = sqlite_file(settings.database_url)
+    if source is None:
+        url = describe_url(settings.database_url).replace("+asyncpg", "")
+        click.echo(
+            "booking: backup copies SQLite databases; for PostgreSQL use its own tools,"
+            f" e.g. pg_dump --format=custom --file=booking.dump '{url}'",
+            err=True,
+        )
+        sys.exit(1)
+    try:
+        done = backup_sqlite(source, path)
+    except BackupError as exc:
+        click.echo(f"booking: no backup written: {exc}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"backup written to {done.path} ({done.size / 1e6:.1f} MB, {done.bookings} bookings,"
+        " integrity ok)"
+    )
+    click.echo(
+        "To restore it: stop the server; remove "
+        f"{source}-wal and {source}-shm if they exist; copy the backup to {source};"
+        " run `booking migrate` (if the backup is from an older release); start the server."
+        " Keep SECRET_KEYS with your backups: links and stored secrets need the same keys."
+    )
 
 
 @main.command("create-webhook")

@@ -24,13 +24,14 @@ from app import i18n
 from app.calendars.sync import sync_lifespan
 from app.db.session import create_engine
 from app.notify.worker import worker_lifespan
-from app.settings import ROOT, Settings
+from app.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 from app.web import log_scrub
 from app.web.captcha import captcha_challenge
-from app.web.client_ip import rate_limit_identifier
+from app.web.client_ip import forwarded_headers, rate_limit_identifier
 from app.web.context import request_context_middleware
 from app.web.embed import embed_js
 from app.web.errors import handle_exception
+from app.web.health import healthz, readyz
 from app.web.host_api import COMPONENTS as HOST_API_COMPONENTS
 from app.web.host_api import host_api_router
 from app.web.links import BookingLinksController, LinkPagesController
@@ -78,17 +79,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
     rate_limit = RateLimitConfig(
         rate_limit=settings.rate_limit,  # type: ignore[arg-type]
         check_throttle_handler=is_rate_limited,
-        identifier_for_request=rate_limit_identifier(settings.trusted_proxies),
+        identifier_for_request=rate_limit_identifier(),
         store="rate_limit",
     )
     # A second count, in the same store under its own keys, for the reads that compute slots.
     slot_rate_limit = RateLimitConfig(
         rate_limit=settings.slot_rate,  # type: ignore[arg-type]
         check_throttle_handler=reads_slots,
-        identifier_for_request=rate_limit_identifier(settings.trusted_proxies, prefix="slots:"),
+        identifier_for_request=rate_limit_identifier(prefix="slots:"),
         store="rate_limit",
     )
-    static_files = create_static_files_router(path="/static", directories=[ROOT / "static"])
+    static_files = create_static_files_router(path="/static", directories=[STATIC_DIR])
     app = Litestar(
         route_handlers=[
             PublicSchedulingController,
@@ -96,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LinkPagesController,
             host_api_router(),
             captcha_challenge,
+            healthz,
+            readyz,
             embed_js,
             WidgetController,
             brand_stylesheet,
@@ -104,14 +107,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         plugins=[SQLAlchemyPlugin(config=db), HTMXPlugin()],
         template_config=TemplateConfig(
-            directory=ROOT / "templates",
+            directory=TEMPLATES_DIR,
             engine=JinjaTemplateEngine,
             engine_callback=lambda jinja: _configure_jinja(jinja, settings),
         ),
         before_send=[security_headers],
+        # Outermost first: the client address is resolved before the rate limits key on it.
         middleware=[
             RefuseNulBytes(),
             request_context_middleware,
+            forwarded_headers(settings.trusted_proxies),
             rate_limit.middleware,
             slot_rate_limit.middleware,
         ],
@@ -130,6 +135,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             components=[HOST_API_COMPONENTS],
         ),
         exception_handlers={Exception: handle_exception},
+        # Logging is set up by whoever runs the app (`booking serve`: app/logs.py), not here.
+        logging_config=None,
         request_max_body_size=64 * 1024,
         lifespan=[worker_lifespan(settings, engine), sync_lifespan(settings, engine)],
         debug=settings.debug,

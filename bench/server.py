@@ -41,6 +41,9 @@ def uvicorn(
     base_url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers), "--no-proxy-headers", "--log-level", "warning"]
+    # As `booking serve` does: uvicorn's 5 s replaces worker processes still starting up on a
+    # busy machine, over and over (the server then never answers).
+    command += ["--timeout-worker-healthcheck", "30"]
     if factory:
         command.append("--factory")
     with log.open("w") as out:

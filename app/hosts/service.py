@@ -19,7 +19,10 @@ from app.i18n import _
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # Path segments the public API and the pages use for themselves.
-RESERVED_SLUGS = {"api", "static", "schema", "embed.js", "v2", "bookings", "booking", "health"}
+RESERVED_SLUGS = {
+    *("api", "static", "schema", "embed.js", "v2", "bookings", "booking"),
+    *("health", "healthz", "readyz"),
+}
 KEY_PREFIX = "bk_"
 PREFIX_LENGTH = 10  # ApiKey.prefix: "bk_" and the key's next 7 characters
 LAST_USED_PRECISION = timedelta(minutes=5)

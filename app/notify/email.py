@@ -32,7 +32,7 @@ from app.dates import Formats
 from app.db.models import Booking
 from app.i18n import _, isolate, text_direction, use_locale
 from app.notify.ics import build_invite
-from app.settings import ROOT, Settings
+from app.settings import TEMPLATES_DIR, Settings
 
 REMINDER = "BOOKING_REMINDER"
 LINKS = "BOOKING_LINKS"
@@ -40,7 +40,7 @@ LINKS = "BOOKING_LINKS"
 log = logging.getLogger("app.notify")
 
 _env = Environment(
-    loader=FileSystemLoader(ROOT / "templates" / "emails"),
+    loader=FileSystemLoader(TEMPLATES_DIR / "emails"),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,

@@ -17,9 +17,9 @@ from typing import Any
 from litestar import Request, Response, get
 
 from app.i18n import SUPPORTED, lazy_gettext, use_locale
-from app.settings import ROOT
+from app.settings import EMBED_DIR
 
-EMBED_JS = ROOT / "embed" / "embed.js"
+EMBED_JS = EMBED_DIR / "embed.js"
 CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
 
 
