@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 UNSHADOW = $(BIN)/pip uninstall -q -y niquests urllib3-future 2>/dev/null; \
 	$(BIN)/pip install -q --force-reinstall --no-deps "urllib3>=2"
 
-.PHONY: run test install dev lint bench wrk chromium redis-server clean
+.PHONY: run test install dev lint bench wrk chromium redis-server clean messages messages-update messages-compile pot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,32 @@ test: dev chromium redis-server tests/browser/vendor/axe.min.js
 	TEST_DATABASE_URL="$(TEST_DATABASE_URL)" TEST_REDIS_URL="$(TEST_REDIS_URL)" \
 		$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
+## Translations (Babel): `make messages` after marking or changing strings: extracts them into
+## app/locales/messages.pot, merges that into every language's messages.po (new strings arrive
+## untranslated: translate them there), then compiles the .mo files the server reads.
+## tests/unit/test_catalogs.py fails on a stale .pot, an untranslated string or a stale .mo.
+PYBABEL ?= $(BIN)/pybabel
+LOCALES := app/locales
+POT     ?= $(LOCALES)/messages.pot
+LANGS   := de es fr it nl pt pl ja ar
+
+pot:
+	$(PYBABEL) -q extract -F babel.cfg -k lazy_gettext -k pgettext:1c,2 -c "Translators:" \
+		--add-location=file --sort-by-file --no-wrap --project=booking-widget \
+		--copyright-holder="booking-widget contributors" --msgid-bugs-address="" -o $(POT) .
+
+messages-update: pot
+	for lang in $(LANGS); do \
+		test -f $(LOCALES)/$$lang/LC_MESSAGES/messages.po || \
+			$(PYBABEL) -q init -i $(POT) -d $(LOCALES) -l $$lang --no-wrap; \
+	done
+	$(PYBABEL) -q update -i $(POT) -d $(LOCALES) --no-wrap --no-fuzzy-matching --ignore-obsolete
+
+messages-compile:
+	$(PYBABEL) -q compile -d $(LOCALES) --statistics
+
+messages: messages-update messages-compile
+
 ## axe-core comes from the npm registry (it is injected into pages by the accessibility test).
 tests/browser/vendor/axe.min.js:
 	mkdir -p tests/browser/vendor
@@ -73,9 +99,10 @@ tests/browser/vendor/axe.min.js:
 		tar -xzf axe-core-4.10.2.tgz package/axe.min.js && mv package/axe.min.js axe.min.js && \
 		rm -rf package axe-core-4.10.2.tgz
 
-## bench: load-test the hot paths on SQLite and PostgreSQL; writes bench/results.md
+## bench: load-test the hot paths on SQLite and PostgreSQL, and time the first visible slot in
+## Chromium (embed on another origin, cold cache); writes bench/results.md
 ## The load tool is wrk, from Debian (a C load generator: a Python one would be the bottleneck).
-bench: dev wrk
+bench: dev wrk chromium
 	$(BIN)/python -m bench.run
 
 wrk:

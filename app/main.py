@@ -28,6 +28,7 @@ from app.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 from app.web import log_scrub
 from app.web.captcha import captcha_challenge
 from app.web.client_ip import forwarded_headers, rate_limit_identifier
+from app.web.context import request_context_middleware
 from app.web.embed import embed_js
 from app.web.errors import handle_exception
 from app.web.health import healthz, readyz
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Outermost first: the client address is resolved before the rate limits key on it.
         middleware=[
             RefuseNulBytes(),
+            request_context_middleware,
             forwarded_headers(settings.trusted_proxies),
             rate_limit.middleware,
             slot_rate_limit.middleware,

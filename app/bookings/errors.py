@@ -6,12 +6,16 @@ SLOT_TAKEN = "The selected time slot is no longer available."
 
 
 class BookingError(Exception):
+    """``message`` is for API clients (English, naming the API's fields); ``code`` says what kind
+    of problem it is (``required``, ``email``…) so a page can say it in the reader's words."""
+
     status_code = 400
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, code: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.code = code
 
 
 class InvalidInput(BookingError):

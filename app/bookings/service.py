@@ -22,6 +22,7 @@ from app import clock
 from app.bookings.availability import MARGIN, load_availability, load_held, slot_rules
 from app.bookings.captcha import check_captcha
 from app.bookings.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
+from app.bookings.locations import new_room, phone_mode
 from app.bookings.validation import BookingInput, check_booking, check_reason, check_timezone
 from app.calendars.freshness import refresh_before_booking, refresh_before_change
 from app.db.models import (
@@ -190,6 +191,29 @@ async def list_slots(
     return [DaySlots(day, day_slots) for day, day_slots in group_by_date(slots, timezone)]
 
 
+async def next_free_slot(
+    session: AsyncSession,
+    event_type: EventType,
+    after: datetime,
+    now: datetime | None = None,
+    horizon_days: int = 366,
+) -> Interval | None:
+    """The first free slot starting at or after ``after``, looked for a month at a time until the
+    end of the booking window (or ``horizon_days``): what a page offers when a day or a month
+    has nothing free."""
+    now = now or clock.utcnow()
+    start = max(after, now)
+    days = event_type.booking_window_days
+    limit = now + timedelta(days=days if days is not None else horizon_days)
+    while start < limit:
+        end = min(start + timedelta(days=31), limit)
+        slots = await slots_for_window(session, event_type, Interval(start, end), now)
+        if slots:
+            return slots[0]
+        start = end
+    return None
+
+
 # Creating --------------------------------------------------------------------------------------
 
 
@@ -208,7 +232,7 @@ async def create_booking(
     ``settings`` (the signing keys) is needed when the host has the CAPTCHA switched on.
     """
     event_type = await find_event_type(session, host_slug, event_slug)
-    booking_input = check_booking(dict(data), event_type.questions, event_type.phone_mode)
+    booking_input = check_booking(dict(data), event_type.questions, phone_mode(event_type))
     availability = await load_availability(session, event_type, event_type.host.timezone)
     await refresh_before_booking(session, event_type.host_id)  # stale busy times, not under lock
     await begin_write(session)
@@ -269,6 +293,7 @@ async def book(
         source=booking_input.source,
         guests=booking_input.guests,
         meta=booking_input.metadata,
+        location=new_room(event_type, replaces),
         created_at=now,
         updated_at=now,
     )

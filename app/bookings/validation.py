@@ -145,7 +145,7 @@ def check_text(
         raise InvalidInput(_("%(field)s must be a string.", field=field_name), field_name)
     text = value.strip()
     if required and not text:
-        raise InvalidInput(_("%(field)s is required.", field=field_name), field_name)
+        raise InvalidInput(_("%(field)s is required.", field=field_name), field_name, "required")
     if len(text) > max_length:
         raise InvalidInput(
             _(
@@ -154,6 +154,7 @@ def check_text(
                 count=max_length,
             ),
             field_name,
+            "too_long",
         )
     forbidden = MULTI_LINE_FORBIDDEN if multiline else ONE_LINE_FORBIDDEN
     if forbidden.search(text):
@@ -182,7 +183,7 @@ def check_email(value: Any, field_name: str = "inviteeEmail") -> str:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise InvalidInput(
-            f"{field_name} is not a valid email address: {exc}", field_name
+            f"{field_name} is not a valid email address: {exc}", field_name, "email"
         ) from None
 
 
@@ -193,12 +194,14 @@ def check_phone(value: Any, field_name: str = "inviteePhone", *, required: bool 
         return ""
     digits = re.sub(r"\D", "", text)
     if not PHONE_RE.match(text) or not 5 <= len(digits) <= 15:
-        raise InvalidInput(f"{field_name} is not a valid phone number.", field_name)
+        raise InvalidInput(f"{field_name} is not a valid phone number.", field_name, "phone")
     if text.startswith("+"):
         try:
             number = phonenumbers.parse(text, None)
         except phonenumbers.NumberParseException:
-            raise InvalidInput(f"{field_name} is not a valid phone number.", field_name) from None
+            raise InvalidInput(
+                f"{field_name} is not a valid phone number.", field_name, "phone"
+            ) from None
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return text
@@ -268,19 +271,19 @@ def check_custom_fields(value: Any, questions: list[dict[str, Any]]) -> dict[str
                 isinstance(answer, str) and answer.lower() in {"true", "on", "yes", "1"}
             )
             if question.get("required") and not checked:
-                raise InvalidInput(f"{label} must be checked.", f"customFields.{key}")
+                raise InvalidInput(f"{label} must be checked.", f"customFields.{key}", "checkbox")
             if key in answers:
                 answers[key] = checked
             continue
         if question.get("required") and (answer is None or answer == ""):
-            raise InvalidInput(f"{label} is required.", f"customFields.{key}")
+            raise InvalidInput(f"{label} is required.", f"customFields.{key}", "required")
         if (
             question.get("type") == "select"
             and answer not in (None, "")
             and answer not in question.get("options", [])
         ):
             raise InvalidInput(
-                f"{label}: choose one of the offered options.", f"customFields.{key}"
+                f"{label}: choose one of the offered options.", f"customFields.{key}", "choice"
             )
     return answers
 

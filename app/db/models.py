@@ -181,6 +181,7 @@ class EventType(Base):
     booking_window_days: Mapped[int | None] = mapped_column(Integer, default=60)
     max_per_day: Mapped[int | None] = mapped_column(Integer, default=None)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "" | "in_person" | "phone" | "link" | "meeting_room": see app/bookings/locations.py.
     location_type: Mapped[str] = mapped_column(String(32), default="")
     location_value: Mapped[str] = mapped_column(String(500), default="")
     # "hidden" | "optional" | "required": whether the booking form asks for a phone number.
@@ -195,6 +196,8 @@ class EventType(Base):
     booking_requires_auth: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bookings may not bring guests (Cal.com's disableGuests).
     disable_guests: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Minutes before the start when the guest and the host get a reminder (0006).
+    reminder_minutes: Mapped[list[Any]] = mapped_column(default=lambda: [1440, 60])
 
     host: Mapped[Host] = relationship(back_populates="event_types")
     schedule: Mapped[Schedule | None] = relationship()
@@ -242,6 +245,8 @@ class Booking(Base):
     # No-shows (mark-absent): the host, and the lower-cased e-mails of absent attendees.
     absent_host: Mapped[bool] = mapped_column(Boolean, default=False)
     absent_attendees: Mapped[list[Any]] = mapped_column(default=list)
+    # The booking's own meeting room link (event types with location_type "meeting_room"; 0006).
+    location: Mapped[str] = mapped_column(String(500), default="")
 
     host: Mapped[Host] = relationship()
     event_type: Mapped[EventType] = relationship()

@@ -25,6 +25,7 @@ from app import clock
 from app.bookings.availability import load_availability
 from app.bookings.captcha import check_captcha
 from app.bookings.errors import AuthRequired, Conflict, Forbidden, InvalidInput, NotFound
+from app.bookings.locations import phone_mode
 from app.bookings.service import book, change_booking, load_for_change
 from app.bookings.validation import (
     LOCALE_RE,
@@ -216,16 +217,15 @@ def check_new_booking(request: NewBooking, event_type: EventType) -> BookingInpu
         or _location(event_type, request.location)
         or None
     )
-    phone_mode = "required" if event_type.location_type == cal_locations.PHONE else None
-    phone_mode = phone_mode or event_type.phone_mode
+    mode = phone_mode(event_type)
     return BookingInput(
         start=start,
         end=start + timedelta(minutes=event_type.duration_minutes),
         name=check_text(attendee.name, "attendee.name", required=True, max_length=MAX_NAME),
         email=check_email(attendee.email, "attendee.email"),
         timezone=check_timezone(attendee.time_zone, "attendee.timeZone"),
-        phone=check_phone(phone, "attendee.phoneNumber", required=phone_mode == "required")
-        if phone_mode != "hidden"
+        phone=check_phone(phone, "attendee.phoneNumber", required=mode == "required")
+        if mode != "hidden"
         else "",
         locale=_language(attendee.language),
         custom_fields=check_custom_fields(responses, event_type.questions),

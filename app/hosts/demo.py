@@ -28,8 +28,10 @@ async def seed_demo(session: AsyncSession) -> bool:
                 title="30 minute meeting",
                 description="A short call to get to know each other.",
                 duration_minutes=30,
-                location_type="Phone",
-                location_value="We will call you on the number you give.",
+                # Each booking gets its own video room; bookable from four hours ahead.
+                location_type="meeting_room",
+                location_value="https://meet.jit.si",
+                min_notice_minutes=240,
                 booking_window_days=60,
             ),
             EventType(
@@ -39,8 +41,10 @@ async def seed_demo(session: AsyncSession) -> bool:
                 description="15 minutes to see whether we are a fit. I confirm each request myself.",
                 duration_minutes=15,
                 requires_approval=True,
-                location_type="GoogleMeet",
-                location_value="A Google Meet link follows with the confirmation.",
+                # The host's own fixed video link; requests need a day's notice to be looked at.
+                location_type="link",
+                location_value="https://meet.jit.si/DanaDemo-intro",
+                min_notice_minutes=1440,
                 booking_window_days=60,
                 questions=[
                     {

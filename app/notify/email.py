@@ -6,8 +6,10 @@ version *after* that change even if it has changed again since; the email's outb
 everything a send needs (recipient, subject, text, HTML, .ics), so a send never depends on later
 state.
 
-Dates are written in the reader's locale and time zone with Babel (the guest's for the guest, the
-host's for the host). The guest's wording exists in English, German, Spanish and French.
+Each email is written in its reader's language (the guest's locale for the guest, the host's for
+the host: gettext catalogs, ``app.i18n``), with dates and times in the reader's zone as their
+locale writes them (``app.dates``), and says who made a change and why. Every message gets a
+``Date`` and a ``Message-ID`` (the outbox row's id, so a resend after a crash is recognisable).
 """
 
 from __future__ import annotations
@@ -16,109 +18,26 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 from urllib.parse import unquote, urlsplit
-from zoneinfo import ZoneInfo
 
 import aiosmtplib
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time, get_timezone_name
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from app import i18n
+from app.actor import GUEST, HOST
+from app.bookings.locations import describe
+from app.dates import Formats
 from app.db.models import Booking
+from app.i18n import _, isolate, text_direction, use_locale
+from app.notify.ics import build_invite
 from app.settings import TEMPLATES_DIR, Settings
 
+REMINDER = "BOOKING_REMINDER"
+LINKS = "BOOKING_LINKS"
+
 log = logging.getLogger("app.notify")
-
-LANGUAGES = ("en", "de", "es", "fr")
-
-# Guest wording per trigger: (subject word, headline). ``{host}`` is the host's name.
-GUEST_TEXT: dict[str, dict[str, tuple[str, str]]] = {
-    "BOOKING_CREATED": {
-        "en": ("Confirmed", "Your booking with {host} is confirmed."),
-        "de": ("Bestätigt", "Ihr Termin mit {host} ist bestätigt."),
-        "es": ("Confirmada", "Tu reserva con {host} está confirmada."),
-        "fr": ("Confirmé", "Votre rendez-vous avec {host} est confirmé."),
-    },
-    "BOOKING_REQUESTED": {
-        "en": ("Requested", "Your booking is waiting for {host} to approve it."),
-        "de": ("Angefragt", "Ihr Termin wartet auf die Bestätigung durch {host}."),
-        "es": ("Solicitada", "Tu reserva está pendiente de la aprobación de {host}."),
-        "fr": ("Demandé", "Votre rendez-vous attend l'approbation de {host}."),
-    },
-    "BOOKING_CONFIRMED": {
-        "en": ("Confirmed", "{host} has confirmed your booking."),
-        "de": ("Bestätigt", "{host} hat Ihren Termin bestätigt."),
-        "es": ("Confirmada", "{host} ha confirmado tu reserva."),
-        "fr": ("Confirmé", "{host} a confirmé votre rendez-vous."),
-    },
-    "BOOKING_DECLINED": {
-        "en": ("Declined", "{host} has declined your booking request."),
-        "de": ("Abgelehnt", "{host} hat Ihre Terminanfrage abgelehnt."),
-        "es": ("Rechazada", "{host} ha rechazado tu solicitud de reserva."),
-        "fr": ("Refusé", "{host} a refusé votre demande de rendez-vous."),
-    },
-    "BOOKING_CANCELLED": {
-        "en": ("Cancelled", "Your booking with {host} has been cancelled."),
-        "de": ("Abgesagt", "Ihr Termin mit {host} wurde abgesagt."),
-        "es": ("Cancelada", "Tu reserva con {host} ha sido cancelada."),
-        "fr": ("Annulé", "Votre rendez-vous avec {host} a été annulé."),
-    },
-    "BOOKING_RESCHEDULED": {
-        "en": ("Rescheduled", "Your booking with {host} has been moved to a new time."),
-        "de": ("Verschoben", "Ihr Termin mit {host} wurde verschoben."),
-        "es": ("Reprogramada", "Tu reserva con {host} se ha cambiado de hora."),
-        "fr": ("Reporté", "Votre rendez-vous avec {host} a été déplacé."),
-    },
-}
-
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "when": "When",
-        "was": "Previously",
-        "reason": "Reason",
-        "cancel": "Cancel",
-        "reschedule": "Reschedule",
-        "manage": "Need to change something?",
-    },
-    "de": {
-        "when": "Wann",
-        "was": "Bisher",
-        "reason": "Grund",
-        "cancel": "Absagen",
-        "reschedule": "Verschieben",
-        "manage": "Etwas ändern?",
-    },
-    "es": {
-        "when": "Cuándo",
-        "was": "Antes",
-        "reason": "Motivo",
-        "cancel": "Cancelar",
-        "reschedule": "Reprogramar",
-        "manage": "¿Necesitas cambiar algo?",
-    },
-    "fr": {
-        "when": "Quand",
-        "was": "Auparavant",
-        "reason": "Motif",
-        "cancel": "Annuler",
-        "reschedule": "Reporter",
-        "manage": "Besoin de modifier quelque chose ?",
-    },
-}
-
-HOST_TEXT: dict[str, tuple[str, str]] = {
-    "BOOKING_CREATED": ("New booking", "{guest} booked a meeting with you."),
-    "BOOKING_REQUESTED": (
-        "Approval needed",
-        "{guest} asked for a meeting that needs your approval.",
-    ),
-    "BOOKING_CONFIRMED": ("Confirmed", "You confirmed the booking with {guest}."),
-    "BOOKING_DECLINED": ("Declined", "You declined the booking request from {guest}."),
-    "BOOKING_CANCELLED": ("Cancelled", "The booking with {guest} has been cancelled."),
-    "BOOKING_RESCHEDULED": ("Rescheduled", "{guest} moved the booking to a new time."),
-}
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR / "emails"),
@@ -126,24 +45,12 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def language_of(locale: str) -> str:
-    """The supported language closest to ``locale`` (``de-AT`` -> ``de``), English otherwise."""
-    try:
-        language = Locale.parse(locale.replace("-", "_")).language
-    except (UnknownLocaleError, ValueError, TypeError):
-        return "en"
-    return language if language in LANGUAGES else "en"
+i18n.install(_env)
 
 
 def when(start: datetime, end: datetime, timezone: str, locale: str) -> str:
-    """``Montag, 16. März 2026, 15:00–15:30 (Mitteleuropäische Zeit)`` in the reader's zone."""
-    zone, babel_locale = _zone(timezone), _locale(locale)
-    day = format_date(start.astimezone(zone), "full", locale=babel_locale)
-    first = format_time(start, "short", tzinfo=zone, locale=babel_locale)
-    last = format_time(end, "short", tzinfo=zone, locale=babel_locale)
-    return f"{day}, {first}–{last} ({get_timezone_name(zone, locale=babel_locale)})"
+    """``Monday, March 16, 2026, 3:00 – 3:30 PM`` in the reader's zone, locale and clock."""
+    return Formats.of(locale, timezone).when(start, end)
 
 
 @dataclass(frozen=True)
@@ -175,30 +82,169 @@ def _render(name: str, context: dict[str, Any]) -> tuple[str, str]:
     )
 
 
+def guest_subject(trigger: str, booking: Booking, day: str) -> str:
+    names = {
+        "event": isolate(booking.event_type.title),
+        "host": isolate(booking.host.name),
+        "date": day,
+    }
+    subjects = {
+        "BOOKING_CREATED": _("Confirmed: %(event)s with %(host)s, %(date)s", **names),
+        "BOOKING_REQUESTED": _("Requested: %(event)s with %(host)s, %(date)s", **names),
+        "BOOKING_CONFIRMED": _("Confirmed: %(event)s with %(host)s, %(date)s", **names),
+        "BOOKING_DECLINED": _("Declined: %(event)s with %(host)s, %(date)s", **names),
+        "BOOKING_CANCELLED": _("Cancelled: %(event)s with %(host)s, %(date)s", **names),
+        "BOOKING_RESCHEDULED": _("Rescheduled: %(event)s with %(host)s, now %(date)s", **names),
+        REMINDER: _("Reminder: %(event)s with %(host)s, %(date)s", **names),
+        LINKS: _("Your links: %(event)s with %(host)s, %(date)s", **names),
+    }
+    return subjects[trigger]
+
+
+def guest_headline(trigger: str, booking: Booking, by: str, soon: str = "") -> str:
+    host = isolate(booking.host.name)
+    if trigger == REMINDER:
+        return _("Your booking with %(host)s starts in %(time)s.", host=host, time=soon)
+    if trigger == "BOOKING_CANCELLED":
+        if by == GUEST:
+            return _("You have cancelled your booking with %(host)s.", host=host)
+        if by == HOST:
+            return _("%(host)s has cancelled your booking.", host=host)
+        return _("Your booking with %(host)s has been cancelled.", host=host)
+    if trigger == "BOOKING_RESCHEDULED":
+        if by == GUEST:
+            return _("You have moved your booking with %(host)s to a new time.", host=host)
+        if by == HOST:
+            return _("%(host)s has moved your booking to a new time.", host=host)
+        return _("Your booking with %(host)s has been moved to a new time.", host=host)
+    headlines = {
+        "BOOKING_CREATED": _("Your booking with %(host)s is confirmed.", host=host),
+        "BOOKING_REQUESTED": _(
+            "Your request has been sent. %(host)s will confirm or decline it, and we will "
+            "email you either way.",
+            host=host,
+        ),
+        "BOOKING_CONFIRMED": _("%(host)s has confirmed your booking.", host=host),
+        "BOOKING_DECLINED": _("%(host)s has declined your booking request.", host=host),
+        LINKS: _("Here are the links for your booking with %(host)s, as it stands now.", host=host),
+    }
+    return headlines[trigger]
+
+
+def host_subject(trigger: str, booking: Booking, day: str) -> str:
+    names = {
+        "event": isolate(booking.event_type.title),
+        "guest": isolate(booking.invitee_name),
+        "date": day,
+    }
+    subjects = {
+        "BOOKING_CREATED": _("New booking: %(event)s with %(guest)s, %(date)s", **names),
+        "BOOKING_REQUESTED": _("Approval needed: %(event)s with %(guest)s, %(date)s", **names),
+        "BOOKING_CONFIRMED": _("Confirmed: %(event)s with %(guest)s, %(date)s", **names),
+        "BOOKING_DECLINED": _("Declined: %(event)s with %(guest)s, %(date)s", **names),
+        "BOOKING_CANCELLED": _("Cancelled: %(event)s with %(guest)s, %(date)s", **names),
+        "BOOKING_RESCHEDULED": _("Rescheduled: %(event)s with %(guest)s, now %(date)s", **names),
+        REMINDER: _("Reminder: %(event)s with %(guest)s, %(date)s", **names),
+    }
+    return subjects[trigger]
+
+
+def host_headline(trigger: str, booking: Booking, by: str, soon: str = "") -> str:
+    guest = isolate(booking.invitee_name)
+    if trigger == REMINDER:
+        return _("Your meeting with %(guest)s starts in %(time)s.", guest=guest, time=soon)
+    if trigger == "BOOKING_CANCELLED":
+        if by == GUEST:
+            return _("%(guest)s has cancelled the booking.", guest=guest)
+        if by == HOST:
+            return _("You have cancelled the booking with %(guest)s.", guest=guest)
+        return _("The booking with %(guest)s has been cancelled.", guest=guest)
+    if trigger == "BOOKING_RESCHEDULED":
+        if by == GUEST:
+            return _("%(guest)s has moved the booking to a new time.", guest=guest)
+        if by == HOST:
+            return _("You have moved the booking with %(guest)s to a new time.", guest=guest)
+        return _("The booking with %(guest)s has been moved to a new time.", guest=guest)
+    headlines = {
+        "BOOKING_CREATED": _("%(guest)s has booked a meeting with you.", guest=guest),
+        "BOOKING_REQUESTED": _(
+            "%(guest)s asks for a meeting with you. It needs your approval.", guest=guest
+        ),
+        "BOOKING_CONFIRMED": _("You have confirmed the booking with %(guest)s.", guest=guest),
+        "BOOKING_DECLINED": _("You have declined the booking request from %(guest)s.", guest=guest),
+    }
+    return headlines[trigger]
+
+
+def reason_of(booking: Booking, trigger: str) -> str:
+    if trigger == "BOOKING_CANCELLED":
+        return booking.cancellation_reason
+    if trigger == "BOOKING_DECLINED":
+        return booking.decline_reason
+    if trigger == "BOOKING_RESCHEDULED":
+        return booking.rescheduling_reason
+    return ""
+
+
+def answers(booking: Booking) -> list[tuple[str, str]]:
+    """Every answer to the event type's questions, labelled as the form asked them."""
+    given = booking.custom_fields or {}
+    rows = []
+    for question in booking.event_type.questions:
+        key = question.get("key")
+        if key not in given:
+            continue
+        value = given[key]
+        if isinstance(value, bool):
+            value = _("Yes") if value else _("No")
+        rows.append((str(question.get("label") or key), str(value)))
+    known = {q.get("key") for q in booking.event_type.questions}
+    rows += [(str(key), str(value)) for key, value in given.items() if key not in known]
+    return rows
+
+
 def guest_email(
     booking: Booking,
     trigger: str,
     links: dict[str, str],
-    ics: bytes,
+    ics: bytes | None,
     ics_method: str,
     previous: Booking | None = None,
+    by: str = "",
+    ics_uid: str | None = None,
+    lead_minutes: int = 0,
 ) -> Email:
-    language = language_of(booking.invitee_locale)
-    word, headline = GUEST_TEXT[trigger][language]
-    zone, locale = booking.invitee_timezone, booking.invitee_locale
-    context = {
-        "booking": booking,
-        "headline": headline.format(host=booking.host.name),
-        "labels": LABELS[language],
-        "lang": language,
-        "when": when(booking.start, booking.end, zone, locale),
-        "previous_when": when(previous.start, previous.end, zone, locale) if previous else "",
-        "reason": booking.cancellation_reason or booking.decline_reason,
-        "links": links,
-    }
-    text, html = _render("guest", context)
-    day = format_date(booking.start.astimezone(_zone(zone)), "medium", locale=_locale(locale))
-    subject = f"{word}: {booking.event_type.title} – {booking.host.name} – {day}"
+    """The guest's email, in the guest's language, zone and clock. ``ics`` None: built here, with
+    the summary in the guest's language; empty: no invite attached (a reminder)."""
+    with use_locale(booking.invitee_locale):
+        fmt = Formats.of(booking.invitee_locale, booking.invitee_timezone)
+        context = {
+            "booking": booking,
+            "lang": booking.invitee_locale,
+            "dir": text_direction(booking.invitee_locale),
+            "headline": guest_headline(trigger, booking, by, fmt.duration(lead_minutes)),
+            "when": fmt.when(booking.start, booking.end),
+            "zone": fmt.zone_name(),
+            "previous_when": fmt.when(previous.start, previous.end) if previous else "",
+            "place": describe(booking.event_type, booking) if booking.is_held else None,
+            "reason": reason_of(booking, trigger),
+            "reason_by": booking.host.name if trigger == "BOOKING_DECLINED" else "",
+            "links": links,
+            "reminder": trigger == REMINDER,
+        }
+        text, html = _render("guest", context)
+        subject = guest_subject(trigger, booking, fmt.short_date(booking.start))
+        if ics is None:
+            ics = build_invite(
+                booking,
+                ics_method,
+                uid=ics_uid,
+                summary=_(
+                    "%(event)s with %(host)s",
+                    event=booking.event_type.title,
+                    host=booking.host.name,
+                ),
+            )
     return Email(booking.invitee_email, subject, text, html, ics, ics_method)
 
 
@@ -206,40 +252,48 @@ def host_email(
     booking: Booking,
     trigger: str,
     links: dict[str, str],
-    ics: bytes,
+    ics: bytes | None,
     ics_method: str,
     previous: Booking | None = None,
+    by: str = "",
+    ics_uid: str | None = None,
+    lead_minutes: int = 0,
 ) -> Email:
+    """The host's email, in the host's language and zone, with everything the guest gave."""
     host = booking.host
-    word, headline = HOST_TEXT[trigger]
-    context = {
-        "booking": booking,
-        "headline": headline.format(guest=booking.invitee_name),
-        "when": when(booking.start, booking.end, host.timezone, host.locale),
-        "previous_when": (
-            when(previous.start, previous.end, host.timezone, host.locale) if previous else ""
-        ),
-        "reason": booking.cancellation_reason or booking.decline_reason,
-        "links": links,
-    }
-    text, html = _render("host", context)
-    day = format_date(booking.start.astimezone(_zone(host.timezone)), "medium", locale="en")
-    subject = f"{word}: {booking.event_type.title} with {booking.invitee_name} – {day}"
+    with use_locale(host.locale):
+        fmt = Formats.of(host.locale, host.timezone)
+        context = {
+            "booking": booking,
+            "lang": host.locale,
+            "dir": text_direction(host.locale),
+            "headline": host_headline(trigger, booking, by, fmt.duration(lead_minutes)),
+            "when": fmt.when(booking.start, booking.end),
+            "zone": fmt.zone_name(),
+            "previous_when": fmt.when(previous.start, previous.end) if previous else "",
+            "place": describe(booking.event_type, booking, for_host=True)
+            if booking.is_held
+            else None,
+            "answers": answers(booking),
+            "reason": reason_of(booking, trigger),
+            "reason_by": booking.invitee_name if by == GUEST else "",
+            "links": links,
+            "reminder": trigger == REMINDER,
+        }
+        text, html = _render("host", context)
+        subject = host_subject(trigger, booking, fmt.short_date(booking.start))
+        if ics is None:
+            ics = build_invite(
+                booking,
+                ics_method,
+                uid=ics_uid,
+                summary=_(
+                    "%(event)s with %(guest)s",
+                    event=booking.event_type.title,
+                    guest=booking.invitee_name,
+                ),
+            )
     return Email(host.email, subject, text, html, ics, ics_method)
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def _locale(name: str) -> Locale:
-    try:
-        return Locale.parse(name.replace("-", "_"))
-    except (UnknownLocaleError, ValueError, TypeError):
-        return Locale("en")
 
 
 # Sending ---------------------------------------------------------------------------------------
@@ -256,11 +310,13 @@ def build_message(settings: Settings, payload: dict[str, Any], message_id: str) 
     # One line whatever it holds: names stored before they were checked for line breaks would
     # otherwise make the header, and so every retry of this message, fail.
     message["Subject"] = " ".join(str(payload["subject"]).split())
+    message["Date"] = formatdate(usegmt=True)
     # Fixed per outbox row (not make_msgid's random one): a resend carries the same Message-ID.
     message["Message-ID"] = f"<{message_id}@{_mail_domain(settings)}>"
     message.set_content(payload["text"])
     message.add_alternative(payload["html"], subtype="html")
-    if payload.get("ics"):  # notices to hosts (a calendar that cannot be read) carry none
+    # Reminders and notices to hosts (a calendar that cannot be read) carry no invite.
+    if payload.get("ics"):
         method = payload.get("icsMethod", "REQUEST")
         message.add_attachment(
             payload["ics"].encode(),

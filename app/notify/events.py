@@ -41,13 +41,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from app import clock
+from app.actor import current_actor
 from app.bookings.tokens import guest_links, host_links
 from app.calendars.writeback import needs_write, write_row
 from app.db.models import EVENT_KIND, Booking, OutboxMessage, Webhook
 from app.db.session import begin_write, lock_host
 from app.notify import timed
 from app.notify.email import guest_email, host_email
-from app.notify.ics import build_invite
 from app.notify.webhooks import ALIASES, CAL_TRIGGERS, calls, delivered_as, event_payload
 from app.settings import Settings
 
@@ -73,6 +73,10 @@ DEFAULT_TRIGGERS = CAL_TRIGGERS
 # Changes that make a booking: nothing was planned for it yet.
 STARTING_TRIGGERS = ("BOOKING_CREATED", "BOOKING_REQUESTED", "BOOKING_RESCHEDULED")
 ENDING_TRIGGERS = ("BOOKING_CANCELLED", "BOOKING_DECLINED")
+# Events that only email the guest (no host email, no webhook, no change): the current links,
+# sent again on request (``app.bookings.followup``).
+LINKS_TRIGGER = "BOOKING_LINKS"
+GUEST_ONLY_TRIGGERS = (LINKS_TRIGGER,)
 __all__ = ["EVENT_KIND", "TRIGGERS", "expand_booking_event", "record_booking_event"]
 # The booking's attributes a later change can alter, by their key in the event's payload.
 SNAPSHOT = {
@@ -111,12 +115,15 @@ async def record_booking_event(
     query and does not flush (see the module docstring for why): the rows are written at the
     commit. A change that keeps the booking's time reads its pending timed rows (one indexed read).
     """
-    if trigger not in CHANGE_TRIGGERS:
+    if trigger not in CHANGE_TRIGGERS + GUEST_ONLY_TRIGGERS:
         raise ValueError(f"unknown trigger {trigger}")
     now = clock.utcnow()
     payload: dict[str, Any] = {
         "trigger": trigger,
         "previousUid": previous.uid if previous is not None else None,
+        # Who made the change (guest, host, system), as the request's door says: the emails
+        # tell the reader.
+        "by": current_actor(),
         **{key: getattr(booking, attribute) for key, attribute in SNAPSHOT.items()},
         "at": now.isoformat(),
     }
@@ -129,7 +136,7 @@ async def record_booking_event(
             created_at=now,
         )
     )
-    if trigger not in ENDING_TRIGGERS:
+    if trigger not in ENDING_TRIGGERS + GUEST_ONLY_TRIGGERS:
         new = trigger in STARTING_TRIGGERS
         await timed.schedule_timed_events(session, booking, new=new, now=now)
 
@@ -153,7 +160,7 @@ async def expand_booking_event(
     event = message.payload
     trigger = event["trigger"]
     is_timed = timed.is_timed(event)
-    if not is_timed and trigger not in CHANGE_TRIGGERS:
+    if not is_timed and trigger not in CHANGE_TRIGGERS + GUEST_ONLY_TRIGGERS:
         raise ValueError(f"unknown trigger {trigger}")
     at = datetime.fromisoformat(event["at"])
 
@@ -199,7 +206,8 @@ async def expand_booking_event(
             context = timed.DueEvent(settings, booking, event, hooks, root)
             rows = _rows(timed.render(context), booking.uid, now)
     else:
-        rows = _messages(settings, booking, trigger, previous, root, hooks, at, now)
+        by = str(event.get("by") or "")
+        rows = _messages(settings, booking, trigger, previous, root, hooks, at, now, by)
         if write_calendar:  # the host's destination calendar (app/calendars/writeback.py)
             rows.append(write_row(booking.uid, root, now))
 
@@ -290,16 +298,18 @@ def _messages(
     hooks: list[Webhook],
     at: datetime,
     now: datetime,
+    by: str = "",
 ) -> list[OutboxMessage]:
-    """The guest and host emails and one webhook call per subscription, due ``now``."""
+    """The guest and host emails (each in its reader's language, with its own invite) and one
+    webhook call per subscription, due ``now``."""
     payloads: list[tuple[str, dict[str, Any]]] = []
     if trigger not in QUIET_TRIGGERS:
         method = "CANCEL" if trigger in ENDING_TRIGGERS else "REQUEST"
-        invite = build_invite(booking, method, uid=root_uid)
-        emails = [
-            guest_email(booking, trigger, guest_links(settings, booking), invite, method, previous),
-            host_email(booking, trigger, host_links(settings, booking), invite, method, previous),
-        ]
+        links = guest_links(settings, booking)
+        emails = [guest_email(booking, trigger, links, None, method, previous, by, root_uid)]
+        if trigger not in GUEST_ONLY_TRIGGERS:
+            links = host_links(settings, booking)
+            emails.append(host_email(booking, trigger, links, None, method, previous, by, root_uid))
         payloads += [("email", {"trigger": trigger, **email.as_payload()}) for email in emails]
     if hooks:
         payloads += calls(hooks, trigger, at, event_payload(booking, trigger, previous, root_uid))

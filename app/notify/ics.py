@@ -10,7 +10,9 @@ from __future__ import annotations
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from app import clock
+from app.bookings.locations import where
 from app.db.models import CANCELLED, CONFIRMED, DECLINED, PENDING, Booking
+from app.i18n import _
 
 PRODID = "-//booking-widget//EN"
 STATUS = {CONFIRMED: "CONFIRMED", PENDING: "TENTATIVE", CANCELLED: "CANCELLED"}
@@ -20,8 +22,19 @@ def ical_uid(root_uid: str) -> str:
     return f"{root_uid}@booking-widget"
 
 
-def build_invite(booking: Booking, method: str = "REQUEST", uid: str | None = None) -> bytes:
-    """The ``.ics`` for ``booking``; ``uid`` is the first booking's uid when it was rescheduled."""
+def build_invite(
+    booking: Booking,
+    method: str = "REQUEST",
+    uid: str | None = None,
+    *,
+    summary: str = "",
+    description: str = "",
+) -> bytes:
+    """The ``.ics`` for ``booking``; ``uid`` is the first booking's uid when it was rescheduled.
+
+    ``summary`` is the event's title as its reader's calendar shows it (the guest's and the host's
+    differ, each in their own language); by default "<event type> with <host>" in the current
+    language. ``LOCATION`` says where, as the pages do (``app.bookings.locations.where``)."""
     if method not in ("REQUEST", "CANCEL", "PUBLISH"):
         raise ValueError(f"unsupported METHOD {method}")
     calendar = Calendar()
@@ -36,11 +49,15 @@ def build_invite(booking: Booking, method: str = "REQUEST", uid: str | None = No
     event.add("dtstamp", clock.utcnow())
     event.add("dtstart", booking.start)
     event.add("dtend", booking.end)
-    event.add("summary", f"{booking.event_type.title} ({host.name} / {booking.invitee_name})")
-    if booking.notes:
-        event.add("description", booking.notes)
-    if booking.event_type.location_value:
-        event.add("location", booking.event_type.location_value)
+    event.add(
+        "summary",
+        summary or _("%(event)s with %(host)s", event=booking.event_type.title, host=host.name),
+    )
+    if description or booking.notes:
+        event.add("description", description or booking.notes)
+    location = where(booking)
+    if location:
+        event.add("location", location)
     cancelled = method == "CANCEL" or booking.status in (CANCELLED, DECLINED)
     event.add("status", "CANCELLED" if cancelled else STATUS.get(booking.status, "CONFIRMED"))
 

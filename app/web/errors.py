@@ -23,7 +23,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVI
 
 from app.bookings.errors import BookingError
 from app.db.faults import is_unavailable
-from app.i18n import _
+from app.i18n import _, current_locale, ngettext, set_locale, text_direction
+from app.web.context import request_locale
 from app.web.host_api.envelope import error_body, v2_status
 
 log = logging.getLogger("app.web")
@@ -104,23 +105,65 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         return Response(answer, status_code=code, headers=headers)
     if path.startswith("/api/"):
         return Response({"error": message}, status_code=code, headers=headers)
+    if request.scope.get("route_handler") is None:
+        set_locale(request_locale(request.scope))  # no route matched: no middleware ran
+    message = page_message(code, exc, headers) or message
     if request.headers.get("hx-request") == "true":
+        # The widget shows it where the guest was looking (and keeps the form as typed); the
+        # marker tells widget.js this text is ours to show, not a proxy's error page.
+        headers["X-Widget-Error"] = "1"
         body = _error_fragment(message)
     else:
         body = _error_page(code, message, retry=code == HTTP_503_SERVICE_UNAVAILABLE)
     return Response(body, status_code=code, media_type=MediaType.HTML, headers=headers)
 
 
+def page_message(code: int, exc: Exception, headers: dict[str, str]) -> str:
+    """What a page (not an API) says for an error, in the reader's language ("" keeps the
+    message as it is: the service's own, or the unavailable database's)."""
+    if code == 429:
+        seconds = _retry_after(headers)
+        if seconds:
+            return ngettext(
+                "Too many attempts from your connection. Please try again in %(num)d second.",
+                "Too many attempts from your connection. Please try again in %(num)d seconds.",
+                seconds,
+            )
+        return _("Too many attempts from your connection. Please wait a minute and try again.")
+    if isinstance(exc, BookingError) or code == HTTP_503_SERVICE_UNAVAILABLE:
+        return ""
+    return {
+        400: _("This request could not be understood. Please go back and try again."),
+        403: _("This form can only be sent from its own page."),
+        404: _("We could not find this page. Please check the link."),
+        405: _("This page cannot be used that way."),
+        413: _("What you sent is too large."),
+        500: _("Something went wrong on our side. Please try again."),
+    }.get(code, "")
+
+
+def _retry_after(headers: dict[str, str]) -> int:
+    for key in ("Retry-After", "RateLimit-Reset"):
+        value = next((v for k, v in headers.items() if k.lower() == key.lower()), "")
+        if str(value).strip().isdigit():
+            return max(int(value), 1)
+    return 0
+
+
 def _error_page(code: int, message: str, retry: bool = False) -> str:
+    locale = current_locale()
     again = f"<p><a href=''>{escape(_('Try again'))}</a></p>" if retry else ""
     return (
-        "<!doctype html><html lang=en><meta charset=utf-8>"
+        f"<!doctype html><html lang={escape(locale)} dir={text_direction(locale)}>"
+        "<meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
+        "<meta name=color-scheme content='light dark'>"
         f"<title>{code}</title><link rel=stylesheet href='/static/widget.css'>"
         f"<main class='page error-page'><h1>{code}</h1><p>{escape(message)}</p>{again}</main></html>"
     )
 
 
 def _error_fragment(message: str) -> str:
-    """What an htmx request swaps in: the message, where the fragment would have gone."""
+    """The message for an htmx request: widget.js shows it with a retry where the guest was
+    looking, and keeps the page (and what was typed) as it was."""
     return f"<div class='alert' role='alert'><p>{escape(message)}</p></div>"

@@ -20,7 +20,10 @@ from app.settings import Settings
 
 SALT = "booking-form"
 MAX_AGE_SECONDS = 2 * 60 * 60
-EXPIRED = "This form has expired. Please check your details and send it again."
+
+
+def expired_form() -> str:
+    return _("This form has expired. Please check your details and send it again.")
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:

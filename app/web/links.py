@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -22,7 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bookings import service
 from app.bookings.errors import BookingError, Conflict
+from app.bookings.followup import current_booking, resend_links
 from app.bookings.tokens import (
+    GUEST_PURPOSES,
     HOST_PURPOSES,
     InvalidToken,
     SpentToken,
@@ -31,8 +34,9 @@ from app.bookings.tokens import (
     check_current,
 )
 from app.bookings.validation import parse_instant
-from app.db.models import CANCELLED, DECLINED, PENDING, RESCHEDULED, Booking
-from app.i18n import _
+from app.dates import Formats
+from app.db.models import CANCELLED, CONFIRMED, DECLINED, PENDING, RESCHEDULED, Booking
+from app.i18n import _, current_locale, lazy_gettext, set_locale, text_direction
 from app.notify.email import when
 from app.settings import Settings
 from app.web.formats import booking_links, public_booking
@@ -42,23 +46,46 @@ from app.web.security import NO_STORE
 
 DEFAULT_COLOR = "#2563eb"
 STATUS_TEXT = {
-    "Confirmed": "Confirmed",
-    PENDING: "Waiting for the host's approval",
-    CANCELLED: "Cancelled",
-    DECLINED: "Declined",
-    RESCHEDULED: "Moved to another time",
+    CONFIRMED: lazy_gettext("Confirmed"),
+    PENDING: lazy_gettext("Waiting for the host's approval"),
+    CANCELLED: lazy_gettext("Cancelled"),
+    DECLINED: lazy_gettext("Declined"),
+    RESCHEDULED: lazy_gettext("Moved to another time"),
 }
 # What each page asks, its button, whether it asks for a reason, and what it says when done.
+# Lazy: read in the page's language when the page is rendered.
 ACTIONS = {
-    "cancel": ("Cancel this booking?", "Cancel booking", True, "Your booking has been cancelled."),
-    "reschedule": ("Move this booking?", "Choose a new time", False, ""),
-    "confirm": ("Confirm this booking?", "Confirm booking", False, "The booking is confirmed."),
-    "decline": ("Decline this booking?", "Decline booking", True, "The booking has been declined."),
+    "cancel": (
+        lazy_gettext("Cancel this booking?"),
+        lazy_gettext("Cancel booking"),
+        True,
+        lazy_gettext("Your booking has been cancelled."),
+    ),
+    "reschedule": (
+        lazy_gettext("Move this booking?"),
+        lazy_gettext("Choose a new time"),
+        False,
+        "",
+    ),
+    "confirm": (
+        lazy_gettext("Confirm this booking?"),
+        lazy_gettext("Confirm booking"),
+        False,
+        lazy_gettext("The booking is confirmed."),
+    ),
+    "decline": (
+        lazy_gettext("Decline this booking?"),
+        lazy_gettext("Decline booking"),
+        True,
+        lazy_gettext("The booking has been declined."),
+    ),
 }
 DONE_NOTE = {
-    "cancel": "The time is free again. We have emailed a confirmation of the cancellation.",
-    "confirm": "We have emailed the guest the invitation.",
-    "decline": "We have told the guest, and the time is free again.",
+    "cancel": lazy_gettext(
+        "The time is free again. We have emailed a confirmation of the cancellation."
+    ),
+    "confirm": lazy_gettext("We have emailed the guest the invitation."),
+    "decline": lazy_gettext("We have told the guest, and the time is free again."),
 }
 
 
@@ -70,36 +97,61 @@ class Viewer:
     embed: bool = False
     parent_origin: str = ""
     tz_detect: bool = False
+    theme: str = ""
+
+    @property
+    def dir(self) -> str:
+        return text_direction(self.locale_tag)
 
 
-OUT_OF_DATE = (
-    "This link is out of date: the booking has changed since it was sent. "
-    "Please use the link in the latest email about it."
-)
+def _reader(booking: Booking, purpose: str) -> tuple[str, str]:
+    """(locale, zone) of who a link is for: the host for confirm/decline, else the guest. The
+    page reads in their language and shows times in their zone, whatever the browser says."""
+    if purpose in HOST_PURPOSES:
+        return booking.host.locale, booking.host.timezone
+    return booking.invitee_locale, booking.invitee_timezone
 
 
 def _changed(booking: Booking, purpose: str) -> str:
     """What to say when a link's booking moved on: what happened to it, or that a newer email
     has the working link (a guest link for a booking that still holds its time)."""
     if purpose not in HOST_PURPOSES and booking.is_held:
-        return OUT_OF_DATE
-    return service.changed_message(booking)
+        return _(
+            "This link is out of date: the booking has changed since it was sent. "
+            "Please use the link in the latest email about it."
+        )
+    return changed_text(booking)
+
+
+def changed_text(booking: Booking) -> str:
+    """``service.changed_message`` in the reader's language."""
+    messages = {
+        CANCELLED: _("This booking has already been cancelled."),
+        DECLINED: _("This booking has been declined."),
+        RESCHEDULED: _("This booking has been moved to another time."),
+        CONFIRMED: _("This booking has already been confirmed."),
+    }
+    return messages.get(booking.status, _("This booking has changed since this link was sent."))
+
+
+def _use_reader(booking: Booking, purpose: str) -> tuple[str, str]:
+    locale, zone = _reader(booking, purpose)
+    set_locale(locale)
+    return locale, zone
 
 
 def _context(booking: Booking, purpose: str, token: str, **extra: Any) -> dict[str, Any]:
     host = booking.host
-    for_host = purpose in HOST_PURPOSES
-    zone = host.timezone if for_host else booking.invitee_timezone
-    locale = host.locale if for_host else booking.invitee_locale
-    title, button, asks_reason, _ = ACTIONS[purpose]
+    locale, zone = _use_reader(booking, purpose)
+    title, button, asks_reason, _done = ACTIONS[purpose]
     return {
-        "guest": Viewer(locale_tag="en"),  # the page text is English; dates are localised
+        "guest": Viewer(locale_tag=locale),
         "host": host,
         "color": host.brand_color if host.brand_color.startswith("#") else DEFAULT_COLOR,
         "booking": booking,
         "event_type": booking.event_type,
         "when": when(booking.start, booking.end, zone, locale),
-        "zone": zone,
+        "zone": Formats.of(locale, zone).zone_name(),
         "status_text": STATUS_TEXT.get(booking.status, booking.status),
         "purpose": purpose,
         "token": token,
@@ -110,29 +162,58 @@ def _context(booking: Booking, purpose: str, token: str, **extra: Any) -> dict[s
     }
 
 
-def _problem(exc: BookingError, booking: Booking | None = None) -> Template:
-    """A clear page for a bad, expired or spent link; the status says which (404, 410, 409)."""
+def _problem(
+    exc: BookingError,
+    booking: Booking | None = None,
+    purpose: str = "",
+    current: Booking | None = None,
+    token: str = "",
+) -> Template:
+    """A clear page for a bad, expired or spent link; the status says which (404, 410, 409).
+
+    A guest's link to a booking that was moved since shows the booking as it is now (``current``)
+    and offers to email its current links."""
     reason = getattr(exc, "reason", "used" if isinstance(exc, Conflict) else "invalid")
     headings = {
-        "invalid": "This link does not work",
-        "expired": "This link has expired",
-        "used": "Nothing to do",
+        "invalid": _("This link does not work"),
+        "expired": _("This link has expired"),
+        "used": _("Nothing to do"),
     }
+    message = exc.message
+    if isinstance(exc, InvalidToken) and reason in ("invalid", "expired"):
+        message = (
+            _("This link has expired: the meeting has already started.")
+            if reason == "expired" and purpose not in HOST_PURPOSES
+            else _("This link has expired: the requested time has already passed.")
+            if reason == "expired"
+            else _("This link is not valid. Please use the link from your email.")
+        )
     context: dict[str, Any] = {
-        "guest": Viewer(locale_tag="en"),
+        "guest": Viewer(locale_tag=current_locale()),
         "host": booking.host if booking else None,
         "color": DEFAULT_COLOR,
         "heading": headings.get(reason, headings["invalid"]),
-        "message": exc.message,
+        "message": message,
         "reason": reason,
         "booking": booking,
+        "current": None,
     }
     if booking is not None:
+        locale, zone = _use_reader(booking, purpose)
+        if reason == "used":
+            context["message"] = _changed(booking, purpose)
+        context["guest"] = Viewer(locale_tag=locale)
         context["color"] = booking.host.brand_color or DEFAULT_COLOR
         context["status_text"] = STATUS_TEXT.get(booking.status, booking.status)
-        context["when"] = when(
-            booking.start, booking.end, booking.invitee_timezone, booking.invitee_locale
-        )
+        context["when"] = when(booking.start, booking.end, zone, locale)
+        context["zone"] = Formats.of(locale, zone).zone_name()
+        if current is not None and current.uid != booking.uid:
+            context["heading"] = _("This booking has moved")
+            context["message"] = _("Your booking was moved. This is the booking as it is now.")
+            context["current"] = current
+            context["current_when"] = when(current.start, current.end, zone, locale)
+            context["current_status"] = STATUS_TEXT.get(current.status, current.status)
+            context["resend_url"] = f"/booking/{token}/{purpose}/resend" if current.is_held else ""
     return Template("links/problem.html", context=context, status_code=exc.status_code)
 
 
@@ -197,9 +278,12 @@ class LinkPagesController(Controller):
             booking, claims = await booking_for_token(session, settings, purpose, token)
             check_current(claims, booking, _changed(booking, purpose))
         except SpentToken as exc:
-            return _problem(exc, booking)
+            current = None
+            if booking is not None and purpose in GUEST_PURPOSES:
+                current = await current_booking(session, booking)
+            return _problem(exc, booking, purpose, current, token)
         except InvalidToken as exc:
-            return _problem(exc)
+            return _problem(exc, purpose=purpose)
         return Template("links/action.html", context=_context(booking, purpose, token))
 
     async def _post(
@@ -219,7 +303,7 @@ class LinkPagesController(Controller):
         except SpentToken as exc:
             if booking is not None:
                 booking = await service.find_booking(session, booking.uid, fresh=True)
-            return _problem(exc, booking)
+            return _problem(exc, booking, purpose)
         except InvalidToken as exc:
             return _problem(exc)
         context = _context(booking, purpose, token, done=ACTIONS[purpose][3])
@@ -252,7 +336,8 @@ class LinkPagesController(Controller):
         if page.template_name == "links/action.html":
             booking: Booking = page.context["booking"]
             slug = f"/{booking.host.slug}/{booking.event_type.slug}"
-            page.context["next_url"] = f"{slug}?reschedule={token}"
+            query = urlencode({"reschedule": token, "locale": booking.invitee_locale})
+            page.context["next_url"] = f"{slug}?{query}"
         return page
 
     @get("/confirm")
@@ -288,6 +373,36 @@ class LinkPagesController(Controller):
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
         return await self._post(request, db_session, settings, "decline", token, data)
+
+    @post(["/cancel/resend", "/reschedule/resend"], status_code=200, opt={"rate_limited": True})
+    async def resend(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        settings: Settings,
+        token: str,
+    ) -> Template:
+        """An old guest link asks for the current links: they go to the booking's own email
+        address (never one typed here), at most once every ten minutes."""
+        _refuse_cross_site(request, settings)
+        purpose = request.url.path.rstrip("/").split("/")[-2]
+        try:
+            booking, _claims = await booking_for_token(db_session, settings, purpose, token)
+        except InvalidToken as exc:
+            return _problem(exc, purpose=purpose)
+        current = await current_booking(db_session, booking)
+        sent = await resend_links(db_session, current)
+        _use_reader(current, purpose)
+        note = (
+            _("We have emailed the current links to %(email)s.", email=current.invitee_email)
+            if sent
+            else _("We sent the links a few minutes ago. Please check your inbox and spam folder.")
+            if current.is_held
+            else changed_text(current)
+        )
+        context = _context(current, purpose, token, done=_("Check your email"))
+        context["note"] = note
+        return Template("links/done.html", context=context)
 
 
 # JSON ------------------------------------------------------------------------------------------

@@ -18,54 +18,71 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import clock
 from app.bookings import service
-from app.bookings.errors import (
-    SLOT_TAKEN,
-    Conflict,
-    InvalidInput,
-    NotFound,
-    SlotUnavailable,
-)
+from app.bookings.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
+from app.bookings.locations import describe, phone_mode
 from app.bookings.tokens import TokenClaims, booking_for_token, check_current
-from app.db.models import Booking, EventType, Host
+from app.db.models import PENDING, Booking, EventType, Host
+from app.i18n import _
 from app.notify.ics import build_invite
 from app.scheduling import Interval, local_day_window
 from app.settings import Settings
 from app.web.formats import iso_z
-from app.web.forms import EXPIRED, check_same_origin, form_token, form_token_valid
+from app.web.forms import check_same_origin, expired_form, form_token, form_token_valid
 from app.web.security import NO_STORE, allow_framing
 from app.web.widget_view import (
     Guest,
+    Month,
     booked_payload,
     booking_ref,
     brand_css,
     build_month,
     clamp_month,
+    clock_choices,
+    form_message,
     google_calendar_url,
     hex_color,
-    location_text,
     month_bounds,
     parse_date,
     parse_month,
     parse_start,
     read_booking_ref,
+    zone_choices,
+    zone_view,
 )
 
 DEFAULT_COLOR = "#2563eb"
-FIELD_LABELS = {
-    "inviteeName": "Name",
-    "inviteeEmail": "Email",
-    "inviteePhone": "Phone",
-    "inviteeNotes": "Notes",
-}
-PICK_AGAIN = "Please choose one of the available times."
+FORM_FIELDS = ("inviteeName", "inviteeEmail", "inviteePhone", "inviteeNotes")
 SLOT_READS = {"slot_reads": True}  # counted against SLOT_RATE_LIMIT
+
+
+def slot_taken() -> str:
+    return _("Sorry, someone has just taken that time. Please choose another one.")
+
+
+def pick_again() -> str:
+    return _("Please choose one of the available times.")
+
+
+def moved_on() -> str:
+    return _(
+        "This booking changed while you were choosing. Please open the link in your latest email."
+    )
 
 
 def page_context(guest: Guest, host: Host, event_type: EventType | None = None) -> dict[str, Any]:
     color = guest.color or hex_color(host.brand_color) or DEFAULT_COLOR
     base = f"/{host.slug}/{event_type.slug}" if event_type else f"/{host.slug}"
-    return {"guest": guest, "host": host, "event_type": event_type, "base": base, "color": color}
+    return {
+        "guest": guest,
+        "host": host,
+        "event_type": event_type,
+        "base": base,
+        "color": color,
+        "place": describe(event_type) if event_type else None,
+        "phone_mode": phone_mode(event_type) if event_type else "hidden",
+    }
 
 
 def day_slots(slots: list[Interval], day: date, guest: Guest, base: str) -> list[dict[str, str]]:
@@ -83,7 +100,7 @@ def day_slots(slots: list[Interval], day: date, guest: Guest, base: str) -> list
 def form_values(form: FormMultiDict, event_type: EventType) -> dict[str, str]:
     names = [
         "startTime",
-        *FIELD_LABELS,
+        *FORM_FIELDS,
         *(f"customFields.{q['key']}" for q in event_type.questions),
     ]
     return {name: str(form.get(name) or "") for name in names}
@@ -113,12 +130,16 @@ def booking_data(values: dict[str, str], event_type: EventType, guest: Guest) ->
 
 
 def field_error(exc: InvalidInput, values: dict[str, str]) -> tuple[dict[str, str], str]:
-    """(errors by form field, general error): a message goes next to its field when it has one."""
+    """(errors by form field, general error): a message goes next to its field when it has one,
+    in the guest's words."""
     field = exc.field or ""
     if field in values and field != "startTime":
-        label = FIELD_LABELS.get(field)
-        return {field: exc.message.replace(field, label, 1) if label else exc.message}, ""
-    return {}, exc.message
+        return {field: form_message(exc.code, field)}, ""
+    if field in ("startTime", "endTime"):
+        return {}, pick_again()
+    if field == "captchaToken":
+        return {}, form_message(exc.code, field)
+    return {}, _("Please check your details and send the form again.")
 
 
 class WidgetPages:
@@ -139,6 +160,13 @@ class WidgetPages:
         self.context = page_context(self.guest, event_type.host, event_type)
         self.base: str = self.context["base"]
         self.rescheduling: tuple[Booking, TokenClaims] | None = None
+        self.context.update(
+            zone=zone_view(self.guest),
+            zone_query=None,
+            zones=[],
+            clock_choices=clock_choices(self.guest),
+            clock_now="12" if self.guest.fmt.hour12 else "24",
+        )
         allow_framing(request, event_type.host.embed_origins or [])
 
     async def load_reschedule(self) -> None:
@@ -149,7 +177,7 @@ class WidgetPages:
         booking, claims = await booking_for_token(self.session, self.settings, "reschedule", token)
         check_current(claims, booking, service.changed_message(booking))
         if booking.event_type_id != self.event_type.id or not booking.is_held:
-            raise NotFound("This reschedule link is for another booking page.")
+            raise NotFound(_("This reschedule link is for another booking page."))
         self.rescheduling = (booking, claims)
         self.context["rescheduling"] = self.guest.when(Interval(booking.start, booking.end))
 
@@ -157,6 +185,40 @@ class WidgetPages:
     def wants_fragment(self) -> bool:
         htmx = self.request.htmx
         return bool(htmx) and not htmx.history_restore_request
+
+    def detect_zone(self) -> Template | None:
+        """A first visit without ``?tz=`` gets a light page at once, without free times; widget.js
+        asks for them in the browser's zone (one fragment request, not a second page load).
+        Without JavaScript the page refreshes itself into the host's zone. (A confirmation needs
+        none of this: it shows the booking in the zone it was booked in.)"""
+        query = self.request.query_params
+        if not self.guest.tz_detect or self.wants_fragment or query.get("booking"):
+            return None
+        month, day, start = (
+            parse_month(query.get("month")),
+            parse_date(query.get("date")),
+            parse_start(query.get("start")),
+        )
+        state = {
+            "month": month.strftime("%Y-%m") if month else None,
+            "date": day.isoformat() if day else None,
+            "start": iso_z(start) if start else None,
+        }
+        detect = self.page_url(**state)
+        host_zone = self.page_url(**state, tz=self.event_type.host.timezone)
+        context = {
+            **self.context,
+            "view": "detect",
+            "detect_url": detect,
+            "host_zone_url": host_zone,
+        }
+        return Template(template_name="pages/booking.html", context=context)
+
+    def use_zone(self, zone: str) -> None:
+        """Show this page in ``zone`` (a confirmation without ``?tz=``: the booking's own zone)."""
+        self.guest.tz = zone
+        self.guest.__dict__.pop("fmt", None)  # Formats is cached per zone
+        self.context["zone"] = zone_view(self.guest)
 
     def render(
         self, view: str, fragment: str, push_url: str | None = None, status: int = 200
@@ -174,40 +236,81 @@ class WidgetPages:
     def page_url(self, **state: str | None) -> str:
         return self.guest.url(self.base, **state)
 
+    async def next_free(self, after: datetime) -> dict[str, str] | None:
+        """The next date with a free time after ``after``: its label and the page that shows it."""
+        slot = await service.next_free_slot(self.session, self.event_type, after)
+        if slot is None:
+            return None
+        day = slot.start.astimezone(self.guest.zone).date()
+        return {"label": self.guest.long_date(day), "url": self.page_url(date=day.isoformat())}
+
     async def load_month(self, month: date, selected: date | None) -> list[Interval]:
         month = clamp_month(month, self.event_type, self.guest)
         first, last = month_bounds(month)
         window = local_day_window(first, last, self.guest.tz)
         slots = await service.slots_for_window(self.session, self.event_type, window)
-        self.context["month"] = build_month(month, slots, self.event_type, self.guest, selected)
+        view = build_month(month, slots, self.event_type, self.guest, selected)
+        self.context["month"] = view
+        self.context["next_free"] = None
+        if not view.available_days:
+            self.context["next_free"] = await self.next_free(window.end)
         return slots
 
     async def load_day(self, day: date, slots: list[Interval] | None = None) -> None:
+        window = local_day_window(day, day, self.guest.tz)
         if slots is None:
-            window = local_day_window(day, day, self.guest.tz)
             slots = await service.slots_for_window(self.session, self.event_type, window)
         self.context["day"] = day
         self.context["day_label"] = self.guest.long_date(day)
         self.context["slots"] = day_slots(slots, day, self.guest, self.base)
+        if not self.context["slots"]:
+            self.context["next_free"] = await self.next_free(window.end)
+
+    def load_zones(self, query: str | None, day: date | None) -> None:
+        """The zone search's results (or its suggestions while nothing is typed)."""
+        when = day.isoformat() if day else None
+        self.context["zone_query"] = query
+        self.context["zones"] = zone_choices(
+            self.guest,
+            query,
+            lambda zone: self.page_url(tz=zone, date=when),
+        )
 
     async def picker(
-        self, month: date | None, day: date | None, message: str = "", status: int = 200
+        self,
+        month: date | None,
+        day: date | None,
+        message: str = "",
+        status: int = 200,
+        zone_query: str | None = None,
     ) -> Template:
-        """The month date picker with the chosen day's times (the page's first view)."""
+        """The month date picker with a day's times: the day asked for, else the first free one.
+
+        With no month or day asked for and nothing free this month, it opens the month of the
+        next free time; with nothing free at all it says so."""
+        asked_day = day
         shown = month or (day or self.guest.today()).replace(day=1)
         slots = await self.load_month(shown, day)
-        for _ in range(2):  # late in a month with nothing left: open the next month that has times
-            view = self.context["month"]
-            if month or day or view.available_days or view.next is None:
-                break
-            slots = await self.load_month(view.next, None)
+        view: Month = self.context["month"]
+        if month is None and day is None and not view.available_days:
+            upcoming = await service.next_free_slot(self.session, self.event_type, clock.utcnow())
+            if upcoming is None:
+                self.context["nothing_free"] = True
+            else:
+                local = upcoming.start.astimezone(self.guest.zone).date()
+                slots = await self.load_month(local.replace(day=1), None)
+                view = self.context["month"]
+        if day is None:
+            day = view.first_free_day
+            view.select(day)
         if day is not None:
-            in_month = month_bounds(self.context["month"].month)
-            await self.load_day(day, slots if in_month[0] <= day <= in_month[1] else None)
+            first, last = month_bounds(view.month)
+            await self.load_day(day, slots if first <= day <= last else None)
+        self.load_zones(zone_query, day)
         self.context["message"] = message
-        state = {"date": day.isoformat() if day else None}
-        if not day:
-            state["month"] = self.context["month"].month.strftime("%Y-%m")
+        state = {"date": asked_day.isoformat() if asked_day else None}
+        if not asked_day:
+            state["month"] = view.month.strftime("%Y-%m")
         return self.render("picker", "picker", self.page_url(**state), status)
 
     def form(
@@ -232,7 +335,6 @@ class WidgetPages:
             errors=errors or {},
             general_error=general,
             form_token=form_token(self.settings, self.event_type.id),
-            location=location_text(self.event_type),
         )
         url = self.page_url(start=iso_z(slot.start))
         return self.render("form", "form", url, status)
@@ -246,13 +348,13 @@ class WidgetPages:
         free = await service.slots_for_window(self.session, self.event_type, window)
         return slot if slot in free else None
 
-    def confirmation(self, booking_uid_ref: str, booking: Any, just_booked: bool) -> Template:
+    def confirmation(self, booking_uid_ref: str, booking: Booking, just_booked: bool) -> Template:
         slot = Interval(booking.start, booking.end)
         self.context.update(
             booking=booking,
             when=self.guest.when(slot),
-            location=location_text(self.event_type),
-            pending=booking.status == "PendingApproval",
+            place=describe(self.event_type, booking),
+            pending=booking.status == PENDING,
             ics_url=f"{self.base}/invite.ics?booking={booking_uid_ref}",
             google_url=google_calendar_url(booking),
             payload=booked_payload(booking) if just_booked else "",
@@ -298,6 +400,8 @@ class WidgetController(Controller):
     @get("/{user_slug:str}/{event_slug:str}", include_in_schema=False, opt=SLOT_READS)
     async def booking_page(self, pages: WidgetPages) -> Template:
         """The booking page in the state its query describes: month, day, chosen time, booking."""
+        if (shell := pages.detect_zone()) is not None:
+            return shell
         query = pages.request.query_params
         if query.get("booking"):
             return await self._confirmation(pages, query["booking"])
@@ -307,12 +411,14 @@ class WidgetController(Controller):
                 return pages.form(slot)
             day = parse_date(query.get("date"))
             return await pages.picker(
-                None, day, SLOT_TAKEN if parse_start(query["start"]) else PICK_AGAIN
+                None, day, slot_taken() if parse_start(query["start"]) else pick_again()
             )
         return await pages.picker(parse_month(query.get("month")), parse_date(query.get("date")))
 
     @get("/{user_slug:str}/{event_slug:str}/calendar", include_in_schema=False, opt=SLOT_READS)
     async def calendar(self, pages: WidgetPages) -> Template:
+        if (shell := pages.detect_zone()) is not None:
+            return shell
         month = parse_month(pages.request.query_params.get("month"))
         if not pages.wants_fragment:
             return await pages.picker(month, None)
@@ -322,19 +428,35 @@ class WidgetController(Controller):
 
     @get("/{user_slug:str}/{event_slug:str}/slots", include_in_schema=False, opt=SLOT_READS)
     async def slots(self, pages: WidgetPages) -> Template:
+        if (shell := pages.detect_zone()) is not None:
+            return shell
         day = parse_date(pages.request.query_params.get("date"))
         if day is None or not pages.wants_fragment:
             return await pages.picker(None, day)
         await pages.load_day(day)
         return pages.render("picker", "slots", pages.page_url(date=day.isoformat()))
 
+    @get("/{user_slug:str}/{event_slug:str}/zones", include_in_schema=False)
+    async def zones(self, pages: WidgetPages) -> Template:
+        """The time zone search: the matching zones (htmx), or the picker showing them."""
+        if (shell := pages.detect_zone()) is not None:
+            return shell
+        query = (pages.request.query_params.get("q") or "").strip()[:80]
+        day = parse_date(pages.request.query_params.get("date"))
+        if not pages.wants_fragment:
+            return await pages.picker(None, day, zone_query=query)
+        pages.load_zones(query, day)
+        return pages.render("picker", "zones")
+
     @get("/{user_slug:str}/{event_slug:str}/form", include_in_schema=False, opt=SLOT_READS)
     async def form(self, pages: WidgetPages) -> Template:
+        if (shell := pages.detect_zone()) is not None:
+            return shell
         start = parse_start(pages.request.query_params.get("start"))
         slot = await pages.slot_if_free(start)
         if slot is None:
             day = start.astimezone(pages.guest.zone).date() if start else None
-            return await pages.picker(None, day, SLOT_TAKEN if start else PICK_AGAIN)
+            return await pages.picker(None, day, slot_taken() if start else pick_again())
         return pages.form(slot)
 
     @post(
@@ -358,10 +480,10 @@ class WidgetController(Controller):
         values = form_values(form, pages.event_type)
         start = parse_start(values["startTime"])
         if start is None:
-            return await pages.picker(None, None, PICK_AGAIN, status=400)
+            return await pages.picker(None, None, pick_again(), status=400)
         slot = Interval(start, start + timedelta(minutes=pages.event_type.duration_minutes))
         if not form_token_valid(settings, str(form.get("formToken") or ""), pages.event_type.id):
-            return pages.form(slot, values, general=EXPIRED, status=400)
+            return pages.form(slot, values, general=expired_form(), status=400)
         if pages.rescheduling is not None:
             return await self._reschedule(pages, slot, str(form.get("reason") or ""))
         data = booking_data(values, pages.event_type, pages.guest)
@@ -376,9 +498,9 @@ class WidgetController(Controller):
                 metadata=pages.guest.utm,
                 settings=settings,
             )
-        except SlotUnavailable as exc:
+        except SlotUnavailable:
             day = start.astimezone(pages.guest.zone).date()
-            return await pages.picker(None, day, exc.message, status=409)
+            return await pages.picker(None, day, slot_taken(), status=409)
         except InvalidInput as exc:
             errors, general = field_error(exc, values)
             return pages.form(slot, values, errors, general, status=422)
@@ -397,11 +519,13 @@ class WidgetController(Controller):
             booking = await service.reschedule_booking(
                 pages.session, old.uid, slot.start, reason=reason, expected_version=claims.version
             )
-        except SlotUnavailable as exc:
+        except SlotUnavailable:
             day = slot.start.astimezone(pages.guest.zone).date()
-            return await pages.picker(None, day, exc.message, status=409)
-        except (InvalidInput, Conflict) as exc:
-            return pages.form(slot, general=exc.message, status=exc.status_code)
+            return await pages.picker(None, day, slot_taken(), status=409)
+        except InvalidInput as exc:
+            return pages.form(slot, general=field_error(exc, {})[1], status=exc.status_code)
+        except Conflict:
+            return pages.form(slot, general=moved_on(), status=409)
         pages.guest.carry.pop("reschedule", None)
         pages.context.pop("rescheduling", None)
         ref = booking_ref(pages.settings, booking)
@@ -418,8 +542,12 @@ class WidgetController(Controller):
     async def _confirmation(self, pages: WidgetPages, ref: str) -> Template:
         uid = read_booking_ref(pages.settings, ref)
         if uid is None:
-            raise NotFound("Booking not found.")
+            raise NotFound(
+                _("We could not find this booking. Please use the link from your email.")
+            )
         booking = await service.find_booking(pages.session, uid, host_id=pages.event_type.host_id)
+        if pages.guest.tz_detect:
+            pages.use_zone(booking.invitee_timezone)
         return pages.confirmation(ref, booking, just_booked=False)
 
     @get(

@@ -11,21 +11,26 @@ from __future__ import annotations
 import calendar
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
+from babel import Locale
+from babel.dates import format_skeleton
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from litestar import Request
 
 from app.bookings.errors import InvalidInput
-from app.bookings.validation import LOCALE_RE, check_timezone, in_range
+from app.bookings.locations import where
+from app.bookings.validation import check_timezone, in_range
+from app.dates import Formats, city_name, first_week_day, search_zones, zone_of
 from app.db.models import PENDING, Booking, EventType, Host
 from app.hosts.service import is_origin
+from app.i18n import DEFAULT, _, negotiate, ngettext, supported_tag, text_direction
 from app.scheduling import Interval, group_by_date
 from app.settings import Settings
 from app.web.formats import iso_z
@@ -48,45 +53,23 @@ def hex_color(value: str | None) -> str | None:
     return "#" + digits
 
 
-def _negotiate_locale(header: str) -> str | None:
-    """The first language of an Accept-Language header that Babel knows, by preference."""
-    weighted = []
-    for position, part in enumerate(header.split(",")[:20]):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                continue
-        weighted.append((-quality, position, tag.strip()))
-    for _, _, tag in sorted(weighted):
-        if tag and tag != "*" and _locale_or_none(tag):
-            return tag
-    return None
-
-
-def _locale_or_none(tag: str) -> Locale | None:
-    if not LOCALE_RE.match(tag):
-        return None
-    try:
-        return Locale.parse(tag.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        return None
+THEMES = ("light", "dark")
+CLOCKS = {"12": True, "24": False}
 
 
 @dataclass
 class Guest:
-    """The guest's side of a request: zone, language, embedding, and the parameters to carry."""
+    """The guest's side of a request: zone, language, clock, theme, embedding, what to carry."""
 
     tz: str
     tz_detect: bool
     tz_error: str
     locale_tag: str
-    locale: Locale
     embed: bool
     parent_origin: str
     color: str | None
+    theme: str = ""
+    hour12: bool | None = None
     carry: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -100,12 +83,16 @@ class Guest:
                 tz = check_timezone(raw_tz, "tz")
                 carry["tz"] = tz
             except InvalidInput:
-                tz_error = f"Unknown time zone '{raw_tz[:64]}'. Times are shown in {tz}."
-        locale_tag = (query.get("locale") or "").strip()
-        if locale_tag and _locale_or_none(locale_tag):
+                tz_error = _(
+                    "We do not know the time zone “%(zone)s”. Times are shown in %(fallback)s.",
+                    zone=raw_tz[:64],
+                    fallback=tz,
+                )
+        locale_tag = supported_tag(query.get("locale"))
+        if locale_tag:
             carry["locale"] = locale_tag
         else:
-            locale_tag = _negotiate_locale(request.headers.get("accept-language", "")) or "en"
+            locale_tag = negotiate(request.headers.get("accept-language")) or DEFAULT
         embed = query.get("embed") == "1"
         parent_origin = (query.get("parentOrigin") or "").strip().rstrip("/")
         if embed:
@@ -117,6 +104,14 @@ class Guest:
         color = hex_color(query.get("color"))
         if color:
             carry["color"] = color
+        theme = query.get("theme") or ""
+        if theme in THEMES:
+            carry["theme"] = theme
+        else:
+            theme = ""
+        hour12 = CLOCKS.get(query.get("clock") or "")
+        if hour12 is not None:
+            carry["clock"] = query["clock"]
         for key in PREFILL:
             if query.get(key):
                 carry[key] = query[key][:MAX_PARAM]
@@ -130,12 +125,25 @@ class Guest:
             tz_detect=not raw_tz,
             tz_error=tz_error,
             locale_tag=locale_tag,
-            locale=_locale_or_none(locale_tag) or Locale("en"),
             embed=embed,
             parent_origin=parent_origin if embed else "",
             color=color,
+            theme=theme,
+            hour12=hour12,
             carry=carry,
         )
+
+    @cached_property
+    def fmt(self) -> Formats:
+        return Formats.of(self.locale_tag, self.tz, self.hour12)
+
+    @property
+    def locale(self) -> Locale:
+        return self.fmt.locale
+
+    @property
+    def dir(self) -> str:
+        return text_direction(self.locale_tag)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -160,20 +168,86 @@ class Guest:
         return [(k, v) for k, v in self.carry.items() if k not in drop]
 
     def today(self) -> date:
-        return datetime.now(UTC).astimezone(self.zone).date()
+        return self.fmt.today()
 
     def long_date(self, day: date) -> str:
-        return format_date(day, "EEEE d MMMM y", locale=self.locale)
+        return self.fmt.full_date(day)
 
     def time(self, instant: datetime) -> str:
-        return format_time(instant.astimezone(self.zone), "short", locale=self.locale)
+        return self.fmt.time(instant)
 
     def span(self, slot: Interval) -> str:
-        return f"{self.time(slot.start)} to {self.time(slot.end)}"
+        return self.fmt.times(slot.start, slot.end)
 
     def when(self, slot: Interval) -> str:
-        day = slot.start.astimezone(self.zone).date()
-        return f"{self.long_date(day)}, {self.span(slot)}"
+        return self.fmt.when(slot.start, slot.end)
+
+
+# The time zone and the clock ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ZoneView:
+    """A zone as the guest reads it: ``Central European Time``, ``Berlin``, ``GMT+01:00``, the
+    time there now, and the link that shows the page in it."""
+
+    zone: str
+    name: str
+    city: str
+    offset: str
+    now: str
+    url: str = ""
+    current: bool = False
+
+
+def zone_view(guest: Guest, zone: str | None = None, url: str = "") -> ZoneView:
+    name = zone or guest.tz
+    fmt = guest.fmt
+    moment = datetime.now(UTC)
+    tz = zone_of(name)
+    return ZoneView(
+        zone=name,
+        name=fmt.zone_name(tz),
+        city=city_name(name, fmt.locale),
+        offset=fmt.offset(moment, tz),
+        now=format_skeleton(fmt.time_skeleton, moment.astimezone(tz), locale=fmt.locale),
+        url=url,
+        current=name == guest.tz,
+    )
+
+
+def zone_choices(guest: Guest, query: str | None, page_url: Callable[[str], str]) -> list[ZoneView]:
+    """The zones the search finds (nothing before the guest types: every page carries this)."""
+    zones = search_zones(query, guest.locale_tag) if query else []
+    return [zone_view(guest, zone, page_url(zone)) for zone in zones]
+
+
+def clock_choices(guest: Guest) -> list[tuple[str, str, str]]:
+    """(value, accessible name, example) for the 12/24-hour toggle: the example is 13:00 as each
+    clock writes it in the guest's language ("1:00 PM" / "13:00")."""
+    one_pm = datetime(2026, 1, 1, 13, 0)
+    return [
+        ("12", _("12-hour clock"), format_skeleton("hm", one_pm, locale=guest.locale)),
+        ("24", _("24-hour clock"), format_skeleton("Hm", one_pm, locale=guest.locale)),
+    ]
+
+
+# What the form says about a field's problem ------------------------------------------------------
+
+
+def form_message(code: str, field: str) -> str:
+    """A validation problem in the guest's words (the API's message names API fields)."""
+    if field == "captchaToken":
+        return _("Please complete the spam check and send the form again.")
+    messages = {
+        "required": _("Please fill this in."),
+        "too_long": _("This is too long. Please shorten it."),
+        "email": _("Please enter a valid email address, such as name@example.com."),
+        "phone": _("Please enter a valid phone number, with the country code if you are abroad."),
+        "checkbox": _("Please tick this box to continue."),
+        "choice": _("Please choose one of the options."),
+    }
+    return messages.get(code, _("Please check this field."))
 
 
 # The month date picker ---------------------------------------------------------------------------
@@ -238,6 +312,16 @@ class Month:
     next: date | None
     available_days: int
 
+    @property
+    def first_free_day(self) -> date | None:
+        return next((c.day for week in self.weeks for c in week if c and c.count), None)
+
+    def select(self, day: date | None) -> None:
+        for week in self.weeks:
+            for cell in week:
+                if cell is not None:
+                    cell.selected = cell.day == day
+
 
 def last_bookable_day(event_type: EventType, guest: Guest) -> date | None:
     if event_type.booking_window_days is None:
@@ -265,7 +349,7 @@ def build_month(
     selected: date | None,
 ) -> Month:
     counts = {day: len(group) for day, group in group_by_date(slots, guest.tz)}
-    first_weekday = guest.locale.first_week_day
+    first_weekday = first_week_day(guest.locale)
     names = guest.locale.days["format"]
     weekdays = [
         (names["abbreviated"][(first_weekday + i) % 7], names["wide"][(first_weekday + i) % 7])
@@ -277,8 +361,15 @@ def build_month(
     day = first
     while day <= last:
         count = counts.get(day, 0)
-        label = f"{guest.long_date(day)}, " + (
-            f"{count} time{'s' if count != 1 else ''} available" if count else "no times available"
+        label = (
+            ngettext(
+                "%(date)s, %(num)d time available",
+                "%(date)s, %(num)d times available",
+                count,
+                date=guest.long_date(day),
+            )
+            if count
+            else _("%(date)s, no times available", date=guest.long_date(day))
         )
         cells.append(Day(day, count, label, day == selected, day == today))
         day += timedelta(days=1)
@@ -287,7 +378,7 @@ def build_month(
     following = shift_month(month, 1)
     return Month(
         month=first,
-        title=format_date(first, "LLLL y", locale=guest.locale),
+        title=guest.fmt.month(first),
         weekdays=weekdays,
         weeks=[cells[i : i + 7] for i in range(0, len(cells), 7)],
         prev=shift_month(month, -1) if first > today.replace(day=1) else None,
@@ -332,13 +423,6 @@ def booked_payload(booking: Booking) -> str:
     )
 
 
-def location_text(event_type: EventType) -> str:
-    kind = {"GoogleMeet": "Google Meet", "Zoom": "Zoom", "Phone": "Phone call"}.get(
-        event_type.location_type, event_type.location_type
-    )
-    return ": ".join(part for part in (kind, event_type.location_value) if part)
-
-
 def google_calendar_url(booking: Booking) -> str:
     def stamp(value: datetime) -> str:
         return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -347,10 +431,10 @@ def google_calendar_url(booking: Booking) -> str:
     query = urlencode(
         {
             "action": "TEMPLATE",
-            "text": f"{event_type.title} with {booking.host.name}",
+            "text": _("%(event)s with %(host)s", event=event_type.title, host=booking.host.name),
             "dates": f"{stamp(booking.start)}/{stamp(booking.end)}",
             "details": event_type.description,
-            "location": location_text(event_type),
+            "location": where(booking),
         }
     )
     return f"https://calendar.google.com/calendar/render?{query}"
@@ -378,17 +462,47 @@ def _darken(color: str, factor: float) -> str:
     return "#" + "".join(f"{p:02x}" for p in parts)
 
 
+def _lighten(color: str, factor: float) -> str:
+    """``color`` moved ``factor`` of the way towards white."""
+    parts = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(p + (255 - p) * factor):02x}" for p in parts)
+
+
+LIGHT_BG = "#ffffff"
+DARK_BG = "#111827"  # the dark theme's background (static/widget.css)
+TINT = 0.26  # bookable days are the brand mixed into the background (14 %, 26 % on hover)
+
+
+def _mix(color: str, background: str, share: float) -> str:
+    a = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    b = [int(background[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(
+        f"{round(x * share + y * (1 - share)):02x}" for x, y in zip(a, b, strict=True)
+    )
+
+
 def brand_css(color: str) -> str:
     """CSS variables for a brand colour, with text colours that keep WCAG AA contrast.
 
-    A host may pick a light colour; buttons then get dark text, and links and borders on the white
-    page use the colour darkened until it reads (4.5:1).
+    A host may pick any colour. Text on the colour (buttons, the chosen day) is white or near
+    black, whichever reads better; links, outlines and the bookable days' numbers use the colour
+    darkened until it reads (4.5:1) on the light theme's tinted day cells, and lightened until it
+    reads on the dark theme's.
     """
     on_brand = (
         "#ffffff" if _contrast(color, "#ffffff") >= _contrast(color, "#111111") else "#111111"
     )
+    # Measured against the tinted day cells, the darkest (lightest) place the ink is read on.
+    light_cell, dark_cell = _mix(color, LIGHT_BG, TINT), _mix(color, DARK_BG, TINT)
     ink, factor = color, 1.0
-    while _contrast(ink, "#ffffff") < 4.5 and factor > 0:
+    while _contrast(ink, light_cell) < 4.5 and factor > 0:
         factor -= 0.05
         ink = _darken(color, max(factor, 0))
-    return f":root{{--brand:{color};--on-brand:{on_brand};--brand-ink:{ink}}}\n"
+    ink_dark, step = color, 0.0
+    while _contrast(ink_dark, dark_cell) < 4.5 and step < 1:
+        step += 0.05
+        ink_dark = _lighten(color, min(step, 1))
+    return (
+        f":root{{--brand:{color};--on-brand:{on_brand};--brand-ink:{ink};"
+        f"--brand-ink-dark:{ink_dark}}}\n"
+    )

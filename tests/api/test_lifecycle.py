@@ -120,7 +120,7 @@ def test_json_reschedule_moves_the_booking_and_old_links_die(client, settings):
 
     page = client.get(links(mail)["reschedule"])
     assert page.status_code == 200
-    assert f'href="/demo/30min?reschedule={reschedule_token}"' in page.text
+    assert f'href="/demo/30min?reschedule={reschedule_token}&amp;locale=en"' in page.text
 
     start, end = demo_slot(next_weekday(), 11)
     bad = client.post(f"{BASE}/bookings/{reschedule_token}/reschedule", json={"startTime": "x"})
@@ -175,7 +175,7 @@ def test_host_confirms_a_booking_that_needs_approval(client, settings):
     created = book(client, event="intro")
     assert created["status"] == "PendingApproval"
     [pending] = emails_to(settings, "alex@example.com", "BOOKING_REQUESTED")
-    assert "waiting" in pending["text"]
+    assert "will confirm or decline it" in pending["text"]
     [request] = [
         m.payload
         for m in outbox(settings)

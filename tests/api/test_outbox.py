@@ -290,6 +290,7 @@ def test_a_booking_records_one_event_and_no_messages(client, settings):
     assert recorded.payload == {
         "trigger": "BOOKING_CREATED",
         "previousUid": None,
+        "by": "guest",  # the public booking endpoint is the guest's door
         "status": "Confirmed",
         "version": 1,
         "sequence": 0,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import event, select
+from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.bookings import service
@@ -54,13 +55,23 @@ def book(client, hour: int, event: str = "30min", minutes: int = 30) -> str:
     return response.json()["id"]
 
 
-def timed_rows(settings, uid: str | None = None) -> list[OutboxMessage]:
+def timed_rows(
+    settings, uid: str | None = None, triggers: list[str] | None = None
+) -> list[OutboxMessage]:
+    """The booking's timed rows, earliest first (only ``triggers`` if given: reminders are
+    planned too, see tests/api/test_reminders.py)."""
+
     async def work(session):
         query = select(OutboxMessage).where(OutboxMessage.kind == EVENT_KIND)
         if uid is not None:
             query = query.where(OutboxMessage.booking_uid == uid)
         found = await session.scalars(query.order_by(OutboxMessage.available_at, OutboxMessage.id))
-        return [row for row in found if timed.is_timed(row.payload)]
+        return [
+            row
+            for row in found
+            if timed.is_timed(row.payload)
+            and (triggers is None or row.payload["trigger"] in triggers)
+        ]
 
     return with_session(settings.database_url, work)
 
@@ -129,7 +140,7 @@ def test_meeting_start_and_end_fire_once_with_two_workers_never_for_cancelled_or
 
     # Planned at the booking, due at the meeting's start and end, bound to version 1.
     for uid in (kept, cancelled, moved, new):
-        rows = timed_rows(settings, uid)
+        rows = timed_rows(settings, uid, MEETING)
         booking = stored(settings, uid)
         assert [(r.payload["trigger"], r.available_at) for r in rows] == [
             (timed.MEETING_STARTED, booking.start),
@@ -186,7 +197,7 @@ def test_a_booking_waiting_for_approval_gets_its_meeting_events_when_confirmed(
     assert timed_rows(settings, declined) == []
 
     change(settings, service.confirm_booking, pending)
-    rows = timed_rows(settings, pending)
+    rows = timed_rows(settings, pending, MEETING)
     assert [(r.payload["trigger"], r.payload["version"]) for r in rows] == [
         (timed.MEETING_STARTED, 2),
         (timed.MEETING_ENDED, 2),
@@ -209,7 +220,13 @@ def test_planning_a_new_booking_runs_no_statement(settings, client):
     uid = book(client, 10)
 
     async def work(session):
-        booking = await session.scalar(select(Booking).where(Booking.uid == uid))
+        # Loaded as the booking service has it (event type and host at hand: reminders read the
+        # event type's lead times).
+        booking = await session.scalar(
+            select(Booking)
+            .where(Booking.uid == uid)
+            .options(selectinload(Booking.event_type), selectinload(Booking.host))
+        )
         statements: list[str] = []
 
         def count(_conn, _cursor, statement, *_args):
@@ -223,7 +240,9 @@ def test_planning_a_new_booking_runs_no_statement(settings, client):
             event.remove(engine, "before_cursor_execute", count)
         assert statements == []
         kinds = sorted(m.payload["trigger"] for m in session.new)
-        assert kinds == ["BOOKING_CREATED", *sorted(MEETING)]
+        assert kinds == sorted(
+            ["BOOKING_CREATED", "BOOKING_REMINDER", "BOOKING_REMINDER", *MEETING]
+        )
         await session.rollback()
 
     with_session(settings.database_url, work)

@@ -27,7 +27,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # tests can check what the *host page* saw (not what the iframe did).
 LISTENER_JS = """
 window.seen = { events: [], messages: [] };
-["booking:ready", "booking:resize", "booking:booked", "booking:close"].forEach(function (type) {
+["booking:ready", "booking:resize", "booking:booked", "booking:close", "booking:error"].forEach(function (type) {
   document.addEventListener(type, function (e) {
     seen.events.push({ type: e.type, target: e.target.id, detail: e.detail, bubbles: e.bubbles });
   });
@@ -36,6 +36,10 @@ window.addEventListener("message", function (e) {
   seen.messages.push({ origin: e.origin, data: e.data });
 });
 document.addEventListener("click", function (e) {
+  if (e.target.id === "open-api") {
+    BookingWidget.open(e.target.getAttribute("data-url"), { name: "Api Guest", theme: "light" });
+    return;
+  }
   if (e.target.id !== "add-widget") return;
   var box = document.createElement("div");
   box.id = "late";

@@ -332,3 +332,110 @@ def test_captcha_in_the_embedded_widget_under_the_widgets_csp(server, tab):
     assert stored_booking(settings, booked["detail"]["payload"]["id"]).invitee_name == (
         "Captcha Guest"
     )
+
+
+def set_embed_origins(settings: Any, origins: list[str]) -> None:
+    async def work(session: Any) -> None:
+        await session.execute(update(Host).values(embed_origins=origins))
+        await session.commit()
+
+    in_database(settings.database_url, work)
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_floating_button_opens_books_and_the_site_hears_both_messages(server, tab, width, axe):
+    """A button fixed in the corner of another site opens the widget (dark, in the visitor's
+    zone from the first request), books, and the site hears ``booking:booked`` and SchedKit's
+    ``schedkit:booked`` (seed 002) with the same payload, from the widget's origin only."""
+    _, base = server
+    tab.set_viewport_size({"width": width, "height": 800})
+    body = (
+        f'<div id="f1" data-booking-url="{base}/demo/30min" data-booking-mode="floating" '
+        'data-booking-theme="dark" data-booking-text="Book a call"></div>'
+    )
+    with third_party_site(base, {"/": body}) as site:
+        tab.goto(site + "/")
+        button = tab.get_by_role("button", name="Book a call")
+        box = button.bounding_box()
+        assert box is not None
+        assert (
+            tab.evaluate(
+                "getComputedStyle(document.querySelector('.booking-widget-button')).position"
+            )
+            == "fixed"
+        )
+        assert box["x"] + box["width"] >= width - 24 and box["y"] + box["height"] >= 800 - 24
+        tab.screenshot(path=ARTIFACTS / f"floating-button-{width}.png")
+
+        button.click()
+        expect(tab.get_by_role("dialog")).to_be_visible()
+        src = tab.get_attribute("[role=dialog] iframe", "src") or ""
+        query = parse_qs(urlsplit(src).query)
+        assert query["tz"] == ["Europe/Berlin"] and query["theme"] == ["dark"]
+        frame = widget_frame(tab, "[role=dialog] iframe")
+        # The zone came with the first request: one page load, no detection step.
+        assert frame.evaluate("performance.getEntriesByType('navigation').length") == 1
+        assert frame.evaluate("document.documentElement.dataset.theme") == "dark"
+        wait_for_event(tab, "booking:ready", "f1")
+        settle_height(tab, "[role=dialog] iframe", frame)
+        assert axe(frame) == []
+        tab.screenshot(path=ARTIFACTS / f"floating-open-{width}.png")
+        pick_first_slot(frame)
+        submit_form(frame, name="Flo Ting", email="flo@example.com")
+        booked = wait_for_event(tab, "booking:booked", "f1")
+        tab.wait_for_function(
+            "() => seen.messages.some(m => m.data && m.data.type === 'schedkit:booked')"
+        )
+        assert axe(frame) == []
+        tab.screenshot(path=ARTIFACTS / f"floating-booked-{width}.png")
+        messages = seen(tab)["messages"]
+
+    ours = [m for m in messages if m["data"].get("type") in ("booking:booked", "schedkit:booked")]
+    assert [m["data"]["type"] for m in ours] == ["booking:booked", "schedkit:booked"]
+    assert {m["origin"] for m in ours} == {base}
+    assert ours[0]["data"]["payload"] == ours[1]["data"]["payload"] == booked["detail"]["payload"]
+    payload = ours[1]["data"]["payload"]
+    assert payload["status"] == "confirmed" and payload["attendee_name"] == "Flo Ting"
+
+
+def test_a_refused_frame_says_so_and_fires_booking_error(server, chromium):
+    """A host that allows only other sites: the browser refuses the frame; instead of the broken-
+    frame icon the visitor sees why and a link, and the site gets ``booking:error``. (Its own
+    page, not ``tab``: the refusal is a CSP report in the console, which ``tab`` fails on.)"""
+    settings, base = server
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    tab = context.new_page()
+    set_embed_origins(settings, ["https://only-this-shop.example"])
+    try:
+        body = f'<div id="w1" data-booking-url="{base}/demo/30min"></div>'
+        with third_party_site(base, {"/": body}) as site:
+            tab.goto(site + "/")
+            error = wait_for_event(tab, "booking:error", "w1")
+            assert error["detail"]["reason"] == "load"
+            note = tab.locator("#w1 [role=alert]")
+            expect(note).to_contain_text("The booking calendar could not be loaded here.")
+            expect(note.get_by_role("link", name="Open it in a new tab")).to_have_attribute(
+                "href", f"{base}/demo/30min"
+            )
+            assert tab.locator("#w1 iframe").count() == 0
+            tab.screenshot(path=ARTIFACTS / "inline-refused-1280.png")
+    finally:
+        set_embed_origins(settings, [])
+        context.close()
+
+
+def test_the_script_api_opens_and_closes_the_popup(server, tab):
+    _, base = server
+    body = f'<button id="open-api" type="button" data-url="{base}/demo/intro">Talk to us</button>'
+    with third_party_site(base, {"/": body}) as site:
+        tab.goto(site + "/")
+        tab.click("#open-api")
+        dialog = tab.get_by_role("dialog")
+        expect(dialog).to_be_visible()
+        query = parse_qs(urlsplit(tab.get_attribute("[role=dialog] iframe", "src") or "").query)
+        assert query["name"] == ["Api Guest"] and query["theme"] == ["light"]
+        widget_frame(tab, "[role=dialog] iframe")
+        tab.evaluate("BookingWidget.close()")
+        expect(dialog).to_have_count(0)
+        expect(tab.locator("#open-api")).to_be_focused()
+        assert tab.locator("[data-booking-url]").count() == 0  # nothing left behind

@@ -346,6 +346,8 @@ def the_upgraded_database_serves_the_first_release_data(url: str, tmp_path: Path
             "inviteeName": "Late Comer",
             "inviteeEmail": "late@example.com",
             "inviteeTimezone": "UTC",
+            # Its "Phone" location is a phone call since 0006: the host calls, so a number is due.
+            "inviteePhone": "+34 600 000 000",
             "customFields": {"company": "X"},
         }
 

@@ -16,7 +16,11 @@ START = datetime(2026, 3, 16, 14, 0, tzinfo=UTC)
 def booking(status: str = CONFIRMED, sequence: int = 0) -> Booking:
     host = Host(slug="demo", name="Dana Host", email="dana@example.com", timezone="Europe/Berlin")
     event_type = EventType(
-        slug="30min", title="Intro call", duration_minutes=30, location_value="https://meet.example"
+        slug="30min",
+        title="Intro call",
+        duration_minutes=30,
+        location_type="link",
+        location_value="https://meet.example",
     )
     b = Booking(
         uid="bkg_first",
