@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from app import clock
 from app.bookings.errors import InvalidInput
 from app.bookings.tokens import guest_links
 from app.db.models import CONFIRMED, Booking
@@ -42,8 +43,11 @@ def reminder_times(booking: Booking) -> list[timed.Timed]:
 
 
 def reminder_emails(context: timed.DueEvent) -> list[tuple[str, dict[str, Any]]]:
-    """The guest's and the host's reminder (no invite attached: they have it already)."""
+    """The guest's and the host's reminder (no invite attached: they have it already); none once
+    the meeting has started (a worker that was down comes back too late to remind anyone)."""
     booking, lead = context.booking, int(context.event.get("key") or 0)
+    if clock.utcnow() >= booking.start:
+        return []
     links = guest_links(context.settings, booking)
     emails = [
         guest_email(booking, REMINDER, links, b"", "REQUEST", lead_minutes=lead),

@@ -9,7 +9,8 @@ renders nothing). The worker turns each event into its messages, then delivers t
    On PostgreSQL the pick is ``SELECT … FOR UPDATE SKIP LOCKED``, so concurrent workers take
    different rows without waiting; on SQLite the transaction begins IMMEDIATE (one writer at a
    time). Either way the UPDATE repeats the "no live lease" condition, so a row is claimed by one
-   worker only. A claim takes only rows whose destination has room (below).
+   worker only. A claim takes only rows whose destination has room (below), and keeps each
+   booking's messages in order (``_in_order``): "Cancelled" never overtakes "Confirmed".
 2. Handle each row outside any transaction, concurrently, at most ``max_in_flight`` at once and
    at most ``per_destination`` at once per destination (a webhook's host, the SMTP server), each
    within a short timeout: a slow receiver holds up only its own calls, never another host's
@@ -53,8 +54,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import Row, or_, select, update
+from sqlalchemy import ColumnElement, Row, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from app import clock
 from app.calendars.writeback import CALENDAR_KIND, write_booking
@@ -123,6 +125,31 @@ class Outage:
             self.failures = 0
 
 
+def _reader(row: type[OutboxMessage]) -> ColumnElement[Any]:
+    """Who a row is for: an email's recipient, a webhook's subscription ("" for events)."""
+    return func.coalesce(row.payload["to"].as_string(), row.payload["webhookId"].as_string(), "")
+
+
+def _in_order(now: datetime) -> ColumnElement[bool]:
+    """No earlier row of the same booking, kind and reader is still due and undelivered.
+
+    Deliveries run side by side, so without this a booking's "Cancelled" email could reach the
+    guest before its "Confirmed" one (and an event expanded early would put its messages ahead).
+    A row still in flight counts as undelivered, so the next one waits for it; a row waiting
+    for a retry or a future time (a reminder) holds nothing up.
+    """
+    earlier = aliased(OutboxMessage)
+    return ~exists().where(
+        earlier.booking_uid == OutboxMessage.booking_uid,
+        earlier.kind == OutboxMessage.kind,
+        earlier.id < OutboxMessage.id,
+        earlier.delivered_at.is_(None),
+        earlier.failed_at.is_(None),
+        earlier.available_at <= now,
+        _reader(earlier) == _reader(OutboxMessage),
+    )
+
+
 def backoff(attempts: int, base_seconds: float) -> timedelta:
     """10 s, 20 s, 40 s, … after the 1st, 2nd, 3rd failure, at most an hour."""
     return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
@@ -178,7 +205,7 @@ class OutboxWorker:
                 select(
                     OutboxMessage.id, OutboxMessage.kind, OutboxMessage.payload["url"].as_string()
                 )
-                .where(*due)
+                .where(*due, _in_order(now))
                 .order_by(OutboxMessage.available_at, OutboxMessage.id)
                 .limit(room * 4)  # a few more than needed, in case some destinations are full
             )

@@ -266,6 +266,8 @@ def test_a_guest_books_without_a_key_and_the_hosts_captcha_applies(client, setti
 def test_booking_options_we_cannot_honour_are_400(client, demo_headers):
     start, _ = demo_slot(hour=12)
     body = {"start": start, "eventTypeSlug": "30min", "username": "demo", "attendee": ATTENDEE}
+    phone = {"locations": [{"type": "attendeePhone"}]}
+    assert client.patch("/v2/event-types/1", json=phone, headers=demo_headers).status_code == 200
     for extra in (
         {"teamSlug": "sales"},
         {"meetingUrl": "https://example.com/m"},
@@ -436,7 +438,7 @@ def test_mark_absent_after_the_start_records_one_no_show_event(client, settings,
     assert triggers == ["BOOKING_CREATED", "BOOKING_NO_SHOW_UPDATED", "BOOKING_NO_SHOW_UPDATED"]
     # No email to anyone for a no-show: only the creation's two.
     assert [m.kind for m in outbox(settings, uid=booked["uid"])] == ["email", "email"]
-    cancelled = book(client, demo_headers, 11)
+    cancelled = book(client, demo_headers, 11, day=next_weekday(8))  # ahead of the moved clock
     client.post(f"/v2/bookings/{cancelled['uid']}/cancel", json={}, headers=demo_headers)
     refused = client.post(
         f"/v2/bookings/{cancelled['uid']}/mark-absent", json=body, headers=demo_headers

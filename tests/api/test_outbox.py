@@ -38,6 +38,7 @@ from support import (
     make_settings,
     next_weekday,
     outbox,
+    run,
     subscribe,
     with_session,
 )
@@ -507,3 +508,32 @@ def test_the_worker_sends_what_it_expanded_without_waiting_for_the_next_poll(cli
         return time.monotonic() - started
 
     assert asyncio.run(run()) < 20
+
+
+def test_a_booking_s_messages_reach_each_reader_in_order(settings):
+    """Deliveries run side by side, yet a guest never gets "Cancelled" before "Confirmed": a
+    claim leaves a message alone while an earlier one of its booking to the same reader is
+    undelivered, and the events themselves are expanded one after the other."""
+    with TestClient(app=create_app(settings)) as client:
+        created = book(client)
+        cancel = client.post(f"{BASE}/bookings/{created['cancelToken']}/cancel", json={})
+        assert cancel.status_code == 200, cancel.text
+
+    async def go() -> tuple[list[list[str]], list[str]]:
+        engine = create_engine(settings.database_url)
+        try:
+            worker = OutboxWorker(settings, create_sessionmaker(engine))
+            rounds = []
+            while events := await worker.claim(clock.utcnow(), kinds=(EVENT_KIND,)):
+                rounds.append([event.payload["trigger"] for event in events])
+                for event in events:
+                    await worker.attempt(event, worker.expand)
+            emails = await worker.claim(clock.utcnow(), kinds=("email",))
+            return rounds, sorted(m.payload["trigger"] for m in emails)
+        finally:
+            await engine.dispose()
+
+    rounds, claimed = run(go())
+    assert rounds == [["BOOKING_CREATED"], ["BOOKING_CANCELLED"]]
+    # The guest's and the host's "Confirmed" go out together; each one's "Cancelled" waits.
+    assert claimed == ["BOOKING_CREATED", "BOOKING_CREATED"]

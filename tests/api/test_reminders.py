@@ -127,6 +127,15 @@ def test_reminders_go_out_once_at_24_hours_and_1_hour_in_each_readers_language(s
     assert not [p for p in message.walk() if p.get_content_type() == "text/calendar"]
 
 
+def test_no_reminder_once_the_meeting_has_started(settings, client):
+    """A worker that was down past the start comes back too late to remind anyone."""
+    uid = book(client, 10)
+    move_clock_to(stored(settings, uid).start + timedelta(minutes=5))
+    run_workers(settings)
+    assert reminder_emails(settings) == []
+    assert all(r.delivered_at is not None for r in reminder_rows(settings, uid))
+
+
 def test_no_reminder_for_a_cancelled_or_moved_booking_and_the_new_one_gets_its_own(
     settings, client
 ):
@@ -135,7 +144,7 @@ def test_no_reminder_for_a_cancelled_or_moved_booking_and_the_new_one_gets_its_o
     change(settings, service.cancel_booking, cancelled, "Sorry")
     new_start, _ = demo_slot(next_weekday(), 14)
     new = change(settings, service.reschedule_booking, moved, datetime.fromisoformat(new_start)).uid
-    move_clock_to(stored(settings, new).start + timedelta(minutes=1))
+    move_clock_to(stored(settings, new).start - timedelta(minutes=1))  # both lead times passed
     run_workers(settings)
 
     sent = reminder_emails(settings)
