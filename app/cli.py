@@ -164,16 +164,39 @@ def serve(
 @click.option("--name", required=True)
 @click.option("--email", required=True)
 @click.option("--timezone", required=True, help="IANA zone, e.g. Europe/Berlin.")
+@click.option("--admin", is_flag=True, help="May invite and disable hosts (the first host is).")
 @click.pass_obj
-def create_host(settings: Settings, slug: str, name: str, email: str, timezone: str) -> None:
+def create_host(
+    settings: Settings, slug: str, name: str, email: str, timezone: str, admin: bool
+) -> None:
     """Create a host with a Monday-Friday 09:00-17:00 schedule in its zone."""
     from app.hosts.service import create_host as create
 
     async def work(session: AsyncSession) -> str:
-        host = await create(session, slug, name=name, email=email, timezone=timezone)
-        return host.slug
+        host = await create(session, slug, name=name, email=email, timezone=timezone, admin=admin)
+        return host.slug + (" (admin)" if host.is_admin else "")
 
     click.echo(f"host created: {run_with_session(settings, work)}")
+    click.echo(f"sign in to the console with: booking login-link {slug}")
+
+
+@main.command("login-link")
+@click.argument("slug")
+@click.pass_obj
+def login_link(settings: Settings, slug: str) -> None:
+    """Print a one-time console sign-in link for the host (15 minutes), as the last line."""
+    from app.hosts.access import LINK_MINUTES, sign_in_link
+    from app.hosts.service import host_by_slug
+
+    async def work(session: AsyncSession) -> str:
+        host = await host_by_slug(session, slug)
+        if host.disabled:
+            raise click.ClickException(f"{slug} is disabled: an admin can enable it again.")
+        return sign_in_link(settings, host)
+
+    link = run_with_session(settings, work)
+    click.echo(f"Open this within {LINK_MINUTES} minutes to sign in as {slug} (it works once):")
+    click.echo(link)
 
 
 @main.command("update-host")

@@ -146,7 +146,12 @@ def isolate(text: Any) -> str:
 def install(environment: Any) -> None:
     """Give a Jinja environment ``_``, ``gettext``, ``ngettext``, ``{% trans %}`` and the
     ``bdi``/``isolate`` helpers for names inside translated sentences."""
-    environment.globals.update(bdi=bdi, isolate=isolate)
+    environment.globals.update(
+        bdi=bdi,
+        isolate=isolate,
+        page_lang=lambda: current_locale().replace("_", "-"),
+        page_dir=lambda: text_direction(current_locale()),
+    )
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(
         lambda message: translations(language_of(_current.get())).gettext(message),

@@ -15,6 +15,7 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.flash import get_flashes
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -28,6 +29,9 @@ from app.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 from app.web import log_scrub
 from app.web.captcha import captcha_challenge
 from app.web.client_ip import forwarded_headers, rate_limit_identifier
+from app.web.console import console_router
+from app.web.console.sessions import STORE_NAME as CONSOLE_SESSIONS
+from app.web.console.sessions import session_store
 from app.web.context import request_context_middleware
 from app.web.embed import embed_js
 from app.web.errors import handle_exception
@@ -59,6 +63,7 @@ def _configure_jinja(jinja: JinjaTemplateEngine, settings: Settings) -> None:
     # Checking every template file's mtime on every render only helps while editing them.
     jinja.engine.auto_reload = settings.debug
     i18n.install(jinja.engine)
+    jinja.register_template_callable("get_flashes", get_flashes)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -96,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             BookingLinksController,
             LinkPagesController,
             host_api_router(),
+            console_router(settings),
             captcha_challenge,
             healthz,
             readyz,
@@ -121,7 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             slot_rate_limit.middleware,
         ],
         request_class=AppRequest,
-        stores={"rate_limit": rate_limit_store},
+        stores={"rate_limit": rate_limit_store, CONSOLE_SESSIONS: session_store(settings)},
         cors_config=CORSConfig(
             allow_origins=["*"],
             allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],

@@ -68,7 +68,9 @@ class DaySlots:
 
 
 async def find_host(session: AsyncSession, host_slug: str) -> Host:
-    host = (await session.scalars(select(Host).where(Host.slug == host_slug))).first()
+    """The host whose pages these are; a disabled host has none."""
+    query = select(Host).where(Host.slug == host_slug, Host.disabled.is_(False))
+    host = (await session.scalars(query)).first()
     if host is None:
         raise NotFound(f"No scheduling page for '{host_slug[:64]}'.")
     return host
@@ -80,6 +82,7 @@ _ACTIVE_EVENT_TYPE = (
     .join(Host)
     .where(
         Host.slug == bindparam("host_slug"),
+        Host.disabled.is_(False),
         EventType.slug == bindparam("event_slug"),
         EventType.active.is_(True),
     )

@@ -4,13 +4,13 @@ email), in the host's language."""
 from __future__ import annotations
 
 from datetime import datetime
-from html import escape
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
 from app.db.models import CalendarConnection, Host, OutboxMessage
 from app.i18n import _, use_locale
+from app.notify.notices import notice_email
 
 
 def stale_email(
@@ -50,21 +50,7 @@ def stale_email(
                 "trying, and will not email you again about this until it works again."
             ),
         ]
-    text = "\n".join(lines)
-    html = "".join(f"<p>{escape(line)}</p>" for line in lines if line)
-    return OutboxMessage(
-        kind="email",
-        payload={
-            "to": host.email,
-            "subject": subject,
-            "text": text,
-            "html": html,
-            "ics": "",
-            "icsMethod": "",
-        },
-        available_at=now,
-        created_at=now,
-    )
+    return notice_email(host.email, subject, lines, now)
 
 
 def _babel(tag: str) -> str:

@@ -82,6 +82,11 @@ class Host(Base):
     time_format: Mapped[int] = mapped_column(Integer, default=24)
     week_start: Mapped[str] = mapped_column(String(16), default="Monday")
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    # The console (0005): admins invite and disable hosts; raising session_epoch ends every
+    # console session started before.
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
 
     event_types: Mapped[list[EventType]] = relationship(back_populates="host")
     schedules: Mapped[list[Schedule]] = relationship(back_populates="host")
@@ -96,6 +101,7 @@ class ApiKey(Base):
     host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100), default="")  # the host's label for it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
 

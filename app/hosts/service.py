@@ -20,7 +20,7 @@ from app.i18n import _
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # Path segments the public API and the pages use for themselves.
 RESERVED_SLUGS = {
-    *("api", "static", "schema", "embed.js", "v2", "bookings", "booking"),
+    *("api", "static", "schema", "embed.js", "v2", "bookings", "booking", "console"),
     *("health", "healthz", "readyz"),
 }
 KEY_PREFIX = "bk_"
@@ -49,12 +49,17 @@ async def create_host(
     email: str,
     timezone: str,
     weekly_hours: tuple[int, int] | None = (9 * 60, 17 * 60),
+    admin: bool = False,
 ) -> Host:
-    """A host with a default schedule (Monday to Friday, ``weekly_hours`` in the host's zone)."""
+    """A host with a default schedule (Monday to Friday, ``weekly_hours`` in the host's zone).
+
+    The first host of an installation is its admin (someone must be able to invite the others)."""
     slug = check_slug(slug)
     if (await session.scalars(select(Host).where(Host.slug == slug))).first():
         raise Conflict(f"A host with slug '{slug}' already exists.")
+    first = (await session.scalars(select(Host.id).limit(1))).first() is None
     host = Host(
+        is_admin=admin or first,
         slug=slug,
         name=name.strip() or slug,
         email=check_email(email, "email"),
@@ -120,7 +125,7 @@ async def revoke_api_key(session: AsyncSession, host: Host, key: str) -> str:
 
 
 async def host_for_api_key(session: AsyncSession, key: str) -> Host | None:
-    """The key's host, or None. Records the key's last use at most every few minutes, in a short
+    """The key's host, or None (a disabled host's keys do not work). Records the key's last use at most every few minutes, in a short
     write transaction of its own, so most API requests never take SQLite's write lock."""
     if not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
@@ -136,7 +141,8 @@ async def host_for_api_key(session: AsyncSession, key: str) -> Host | None:
             update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now)
         )
         await session.commit()
-    return await session.get(Host, api_key.host_id)
+    host = await session.get(Host, api_key.host_id)
+    return None if host is None or host.disabled else host
 
 
 HEX_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
