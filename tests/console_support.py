@@ -55,3 +55,10 @@ def signed_in(client: TestClient[Any], settings: Settings, slug: str = "demo") -
     answer = post_form(client, path, follow_redirects=False)
     assert answer.status_code == 303, answer.text
     return client
+
+
+def browser_sign_in(page: Any, base_url: str, settings: Settings, slug: str = "demo") -> None:
+    """Sign a Playwright page in to the console of ``slug`` through the emailed-link door."""
+    page.goto(base_url + path_of(link_for(settings, slug)))
+    page.get_by_role("button", name=re.compile("Sign in|Anmelden")).click()
+    page.wait_for_url(re.compile(r"/console/"))
