@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,9 +51,17 @@ class SignedIn:
     epoch: int
 
 
+class _ClockSigner(TimestampSigner):
+    """Times links on the app's clock (``app.clock``), which tests and the bench can move."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.utcnow().timestamp())
+
+
 @lru_cache(maxsize=8)
 def _serializer(secret_keys: tuple[str, ...]) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(list(reversed(secret_keys)), salt=SALT)
+    # itsdangerous wants the keys oldest first and signs with the last (see app/bookings/tokens).
+    return URLSafeTimedSerializer(list(reversed(secret_keys)), salt=SALT, signer=_ClockSigner)
 
 
 def sign_in_link(settings: Settings, host: Host) -> str:

@@ -18,7 +18,7 @@ from app.bookings.errors import InvalidInput
 from app.hosts import access
 from app.i18n import _
 from app.settings import Settings
-from app.web.console.base import current_host, done, page
+from app.web.console.base import current_host, page
 from app.web.console.sessions import session_claims, start_session
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -29,9 +29,10 @@ class SignInController(Controller):
     include_in_schema = False
 
     @get("/", name="console:home")
-    async def home(self, request: Request[Any, Any, Any]) -> Redirect:
-        target = "/console/bookings" if session_claims(request) else "/console/sign-in"
-        return Redirect(target, status_code=303)
+    async def home(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:
+        claims = session_claims(request)
+        host = await access.signed_in_host(db_session, claims) if claims else None
+        return Redirect("/console/bookings" if host else "/console/sign-in", status_code=303)
 
     @get("/sign-in", name="console:sign-in")
     async def sign_in_page(self) -> Template:
@@ -89,4 +90,4 @@ class SignInController(Controller):
         host = await current_host(request, db_session)
         await access.end_all_sessions(db_session, host.id)
         request.clear_session()
-        return done(request, _("You are signed out on every device."), "/console/sign-in")
+        return Redirect("/console/sign-in?signed_out=everywhere", status_code=303)
