@@ -77,6 +77,7 @@ MAX_BACKOFF = timedelta(hours=1)
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 MAX_OUTAGE_PAUSE = 30.0
 RELEASE_TIMEOUT_SECONDS = 5.0
+STOP_TIMEOUT_SECONDS = 5.0  # for a worker asked to stop to finish its current step
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,9 @@ class OutboxWorker:
         self.options = options or WorkerOptions()
         self.worker_id = f"{socket.gethostname()[:20]}:{os.getpid()}:{secrets.token_hex(4)}"
         self.in_flight: dict[int, str] = {}  # row id -> destination, for leases and limits
+        # Set to stop run_forever between two steps: a claim is never cut in half (a claim whose
+        # commit was interrupted could land after the rows were given back).
+        self.stopping = asyncio.Event()
 
     def limit(self, where: str) -> int:
         if where.startswith("webhook:"):
@@ -396,6 +400,11 @@ class OutboxWorker:
             )
             await session.commit()
 
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if asked to stop meanwhile."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+
     async def release(self) -> None:
         """Give back every row this worker holds and has not marked (it is stopping)."""
         async with self.sessionmaker() as session:
@@ -411,8 +420,8 @@ class OutboxWorker:
             await session.commit()
 
     async def run_forever(self) -> None:
-        """Claim and deliver until cancelled, keeping up to ``max_in_flight`` deliveries going;
-        when cancelled, stop them and give their rows back at once.
+        """Claim and deliver until ``stopping`` is set (or the task is cancelled), keeping up to
+        ``max_in_flight`` deliveries going; then stop them and give their rows back at once.
 
         A database outage is logged once when it starts and once when it ends, and polled with
         a growing pause (up to ``MAX_OUTAGE_PAUSE``) meanwhile."""
@@ -421,24 +430,30 @@ class OutboxWorker:
         tasks: set[asyncio.Task[None]] = set()
         try:
             async with self.http_client() as http, self.heartbeat():
-                while True:
+                while not self.stopping.is_set():
                     try:
                         room = self.options.max_in_flight - len(tasks)
                         claimed = await self.claim(clock.utcnow(), room=room)
                     except Exception as exc:
-                        await asyncio.sleep(outage.failed(exc, self.options.poll_seconds))
+                        await self._pause(outage.failed(exc, self.options.poll_seconds))
                         continue
                     outage.ended()
                     tasks.update(self._start(m, http) for m in claimed)
                     if claimed and len(tasks) < self.options.max_in_flight:
                         continue  # more may be due (and events just expanded are)
                     if not tasks:
-                        await asyncio.sleep(self.options.poll_seconds)
+                        await self._pause(self.options.poll_seconds)
                         continue
-                    # Claim again when a delivery ends (its destination has room) or at the poll.
-                    _, tasks = await asyncio.wait(
-                        tasks, timeout=self.options.poll_seconds, return_when=FIRST_COMPLETED
+                    # Claim again when a delivery ends (its destination has room), at the poll,
+                    # or when asked to stop.
+                    stop = asyncio.create_task(self.stopping.wait())
+                    done, _ = await asyncio.wait(
+                        {*tasks, stop},
+                        timeout=self.options.poll_seconds,
+                        return_when=FIRST_COMPLETED,
                     )
+                    stop.cancel()
+                    tasks -= done
         finally:
             for task in tasks:
                 task.cancel()
@@ -484,9 +499,14 @@ def worker_lifespan(
         try:
             yield
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            # Stop between two steps; cancel only a worker that does not get there in time.
+            worker.stopping.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT_SECONDS)
+            except TimeoutError:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
 
     return lifespan
 

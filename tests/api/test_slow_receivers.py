@@ -155,8 +155,9 @@ def test_a_slow_receiver_does_not_delay_another_hosts_emails(settings, smtp, slo
 
 
 def test_a_delivery_longer_than_the_lease_is_not_taken_by_a_second_worker(settings, slow):
-    """The lease is short (here 0.6 s) but renewed while the call runs: a second worker polling
-    all along never claims the row; the receiver sees one call."""
+    """The lease is short (here 1.5 s; shorter ones trip over a busy machine's pauses) but renewed
+    while the call runs: a second worker polling all along never claims the row; the receiver
+    sees one call."""
     subscribe(settings, slow.url)
     with TestClient(app=create_app(settings)) as client:
         book(client)
@@ -164,11 +165,11 @@ def test_a_delivery_longer_than_the_lease_is_not_taken_by_a_second_worker(settin
 
     async def run() -> None:
         engines = [create_engine(settings.database_url) for _ in range(2)]
-        options = WorkerOptions(poll_seconds=0.05, lease_seconds=0.6)
+        options = WorkerOptions(poll_seconds=0.05, lease_seconds=1.5)
         workers = [OutboxWorker(settings, create_sessionmaker(e), options) for e in engines]
         tasks = [asyncio.create_task(w.run_forever()) for w in workers]
         try:
-            await asyncio.sleep(2.5)  # four leases long
+            await asyncio.sleep(5)  # more than three leases long
             slow.release.set()
             while not await all_delivered(engines[0]):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
