@@ -4,7 +4,6 @@ the slot explainer, from a shell."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
@@ -12,7 +11,7 @@ from typing import TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.bookings.errors import BookingError, InvalidInput
+from app.bookings.errors import InvalidInput
 from app.bookings.service import find_host
 from app.db.session import create_engine, create_sessionmaker
 from app.settings import Settings
@@ -21,19 +20,10 @@ T = TypeVar("T")
 
 
 def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def go() -> T:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
+    # Imported here: app.cli adds this group to itself when it is imported.
+    from app.cli import run_with_session
 
-    try:
-        return asyncio.run(go())
-    except BookingError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        sys.exit(1)
+    return run_with_session(settings, work)
 
 
 def _ago(moment: datetime | None) -> str:
