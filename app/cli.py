@@ -142,6 +142,10 @@ def serve(
 
         if run_with_session(settings, seed):
             click.echo("demo host created: open /demo/30min")
+        click.echo(
+            f"console: {settings.public_url}/console (a sign-in link for the demo host, valid "
+            f"15 minutes: `.venv/bin/booking login-link demo`)"
+        )
     _exit_cleanly_on_sigterm()
     uvicorn.run(
         "app.asgi:app_from_env",
