@@ -3,7 +3,8 @@
 An emailed link's token is the only credential for that booking: whoever reads it can cancel or
 move the booking. Access logs (uvicorn's), our own error lines and Litestar's would otherwise
 write it down with every path: ``/booking/<token>/cancel``, ``/api/public/scheduling/bookings/
-<token>/reschedule``, the widget's ``?reschedule=<token>`` and ``?booking=<signed reference>``.
+<token>/reschedule``, the widget's ``?reschedule=<token>`` and ``?booking=<signed reference>``,
+the console's ``/console/sign-in/<token>``.
 ``SCRUBBER`` is a logging filter that rewrites those parts of a record to ``…`` before any
 handler formats it (so whatever format the logs use, JSON included, keeps it); ``install`` puts
 it on the loggers that write paths.
@@ -17,6 +18,7 @@ import re
 LOGGERS = ("uvicorn.access", "uvicorn.error", "app.web", "litestar")
 _PATTERNS = (
     re.compile(r"(/booking/)[^/?#\s\"']+"),
+    re.compile(r"(/console/sign-in/)[^/?#\s\"']+"),
     re.compile(r"(/api/public/scheduling/bookings/)[^/?#\s\"']+"),
     re.compile(r"([?&](?:reschedule|booking|token|formToken)=)[^&#\s\"']+"),
 )

@@ -170,12 +170,12 @@ def test_scrub_removes_every_kind_of_token():
     line = (
         '127.0.0.1:5 - "POST /booking/eyJiIjoi.abc-DEF_1/cancel HTTP/1.1" 200 '
         "/api/public/scheduling/bookings/eyJ9.x/reschedule /demo/30min?reschedule=eyJ.y&tz=UTC "
-        "/demo/30min/confirmation?booking=Zm9v.bar"
+        "/demo/30min/confirmation?booking=Zm9v.bar /console/sign-in/eyJoIjox.axYK.seCv HTTP"
     )
     assert scrub(line) == (
         '127.0.0.1:5 - "POST /booking/…/cancel HTTP/1.1" 200 '
         "/api/public/scheduling/bookings/…/reschedule /demo/30min?reschedule=…&tz=UTC "
-        "/demo/30min/confirmation?booking=…"
+        "/demo/30min/confirmation?booking=… /console/sign-in/… HTTP"
     )
 
 
