@@ -482,6 +482,7 @@ async def _overview(
         "snippet": embed_snippet(settings, host, event_type),
         "schedule": schedule,
         "zone_name": fmt.zone_name(),
+        "window": lead_time(fmt, (event_type.booking_window_days or 0) * 1440),
         "why": None,
         "why_day": now.date().isoformat(),
         "why_at": "10:00",
