@@ -175,7 +175,7 @@ def service_changes(form: EventTypeForm) -> dict[str, Any]:
     values = form.values
     changes: dict[str, Any] = {
         "title": values["title"],
-        "slug": values["slug"].strip().lower(),
+        "slug": values["slug"],
         "description": values["description"],
         "requires_confirmation": values["requires_approval"],
         "hidden": values["hidden"],
