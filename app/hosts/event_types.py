@@ -9,10 +9,17 @@ N days ahead, ``{"disabled": true}`` removes the limit. Other window types are r
 
 Deleting an event type that has bookings keeps its row (inactive, slug freed) so the bookings keep
 their history; one with upcoming held bookings cannot be deleted until they are cancelled.
+
+The console passes a few fields in this server's own vocabulary as well (``questions``,
+``phone_mode``, ``location``, ``booking_window_days``, ``reminder_minutes``): the same checks
+apply, with messages in the host's words. A change is all or nothing: when one field is refused,
+nothing of the request is kept.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -21,17 +28,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app import clock
-from app.bookings.errors import Conflict, InvalidInput, NotFound
+from app.bookings import locations
+from app.bookings.errors import BookingError, Conflict, InvalidInput, NotFound
 from app.bookings.validation import check_text
 from app.db.models import HELD_STATUSES, Booking, EventType, Host, Schedule
 from app.db.session import begin_write
 from app.hosts import cal_locations
 from app.hosts.service import check_slug
+from app.i18n import _
+from app.notify.reminders import check_reminder_minutes
 
 # Cal.com booking field type -> our question type (a single checkbox is Cal.com's "boolean").
 FIELD_TYPES = {"text": "text", "textarea": "textarea", "select": "select", "boolean": "checkbox"}
 PHONE_FIELD = "attendeePhoneNumber"
 MAX_FIELDS = 30
+# Our own question types (what the booking form asks with) and phone modes.
+QUESTION_TYPES = ("text", "textarea", "select", "checkbox")
+PHONE_MODES = ("hidden", "optional", "required")
+MAX_OPTIONS = 50
+KEY_RE = re.compile(r"[^a-z0-9]+")
+# The numbers an event type holds: (lowest, highest) allowed.
+LIMITS = {
+    "length_in_minutes": (1, 1440),
+    "slot_interval": (1, 1440),
+    "minimum_booking_notice": (0, 525_600),
+    "before_event_buffer": (0, 525_600),
+    "after_event_buffer": (0, 525_600),
+    "max_per_day": (1, 1000),
+    "booking_window_days": (1, 3650),
+}
 
 
 def location_out(event_type: EventType) -> list[dict[str, Any]]:
@@ -225,7 +250,9 @@ async def _check_slug_free(
     if except_id is not None:
         query = query.where(EventType.id != except_id)
     if (await session.scalars(query)).first() is not None:
-        raise Conflict(f"An event type with slug '{slug}' already exists.")
+        raise Conflict(
+            _("You already have an event type with the slug “%(slug)s”.", slug=slug), "slug"
+        )
 
 
 async def _check_schedule(session: AsyncSession, host_id: int, schedule_id: int | None) -> None:
@@ -236,14 +263,119 @@ async def _check_schedule(session: AsyncSession, host_id: int, schedule_id: int 
         raise NotFound(f"Schedule {schedule_id} not found.")
 
 
+def _names() -> dict[str, str]:
+    """The numbers' names as the console labels them (messages name the field they are about)."""
+    return {
+        "length_in_minutes": _("Duration (minutes)"),
+        "slot_interval": _("Start times every (minutes)"),
+        "minimum_booking_notice": _("Minimum notice (minutes)"),
+        "before_event_buffer": _("Buffer before (minutes)"),
+        "after_event_buffer": _("Buffer after (minutes)"),
+        "max_per_day": _("Daily limit (bookings)"),
+        "booking_window_days": _("Booking window (days)"),
+    }
+
+
+def check_number(name: str, value: Any, *, optional: bool) -> int | None:
+    """A whole number within ``LIMITS[name]`` (``None`` allowed when ``optional``)."""
+    if value is None and optional:
+        return None
+    low, high = LIMITS[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(
+            _(
+                "%(name)s must be a whole number from %(low)d to %(high)d.",
+                name=_names()[name],
+                low=low,
+                high=high,
+            ),
+            name,
+            "range",
+        )
+    return value
+
+
+def question_key(label: str, taken: set[str]) -> str:
+    """A stable key for a new question, made from its label (``company-size``, ``q-2``…)."""
+    base = KEY_RE.sub("-", label.lower()).strip("-")[:40] or "question"
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+def check_questions(items: Any) -> list[dict[str, Any]]:
+    """The host's questions in our own shape: ``[{"key"?, "label", "type", "required",
+    "options"}]``; a question without a key gets one from its label. Errors name the question
+    (``questions.2.options``)."""
+    if not isinstance(items, list) or len(items) > MAX_FIELDS:
+        raise InvalidInput(
+            _("At most %(count)d questions.", count=MAX_FIELDS), "questions", "too_many"
+        )
+    questions: list[dict[str, Any]] = []
+    taken = {str(item.get("key")) for item in items if isinstance(item, dict) and item.get("key")}
+    for index, item in enumerate(items):
+        where = f"questions.{index}"
+        item = item if isinstance(item, dict) else {}
+        label = check_text(item.get("label"), f"{where}.label", required=True, max_length=200)
+        kind = item.get("type", "text")
+        if kind not in QUESTION_TYPES:
+            raise InvalidInput(_("Choose the kind of answer."), f"{where}.type")
+        key = item.get("key")
+        if key:
+            key = check_text(key, f"{where}.key", required=True, max_length=100)
+            if key in {q["key"] for q in questions}:
+                raise InvalidInput(_("Two questions have the same key."), f"{where}.key")
+        else:
+            key = question_key(label, taken)
+            taken.add(key)
+        raw_options = item.get("options") or []
+        if not isinstance(raw_options, list) or len(raw_options) > MAX_OPTIONS:
+            raise InvalidInput(
+                _("At most %(count)d options.", count=MAX_OPTIONS), f"{where}.options"
+            )
+        options = []
+        for option in raw_options:
+            text = check_text(option, f"{where}.options", required=False, max_length=200)
+            if text and text not in options:
+                options.append(text)
+        if kind == "select" and len(options) < 2:
+            raise InvalidInput(
+                _("A choice needs at least two options, one per line."), f"{where}.options"
+            )
+        questions.append(
+            {
+                "key": key,
+                "label": label,
+                "type": kind,
+                "required": bool(item.get("required")),
+                "options": options if kind == "select" else [],
+            }
+        )
+    return questions
+
+
 async def _apply(
     session: AsyncSession, event_type: EventType, host_id: int, fields: dict[str, Any]
 ) -> None:
     """Check the given fields and write them onto ``event_type`` (only those present)."""
+    for name in LIMITS:
+        if name in fields:
+            optional = name in ("slot_interval", "max_per_day", "booking_window_days")
+            check_number(name, fields[name], optional=optional)
     if "title" in fields:
         event_type.title = check_text(fields["title"], "title", required=True, max_length=200)
     if "slug" in fields:
-        slug = check_slug(fields["slug"])
+        try:
+            slug = check_slug(fields["slug"])
+        except InvalidInput:
+            raise InvalidInput(
+                _(
+                    "A slug holds only lowercase letters, digits and dashes (at most 64), "
+                    "and is not a reserved word such as “console”."
+                ),
+                "slug",
+            ) from None
         await _check_slug_free(session, host_id, slug, event_type.id)
         event_type.slug = slug
     if "description" in fields:
@@ -275,9 +407,34 @@ async def _apply(
         )
     if "booking_window" in fields:
         event_type.booking_window_days = _booking_window_in(fields["booking_window"])
+    if "booking_window_days" in fields:
+        event_type.booking_window_days = fields["booking_window_days"]
+    if "questions" in fields:
+        event_type.questions = check_questions(fields["questions"])
+    if "phone_mode" in fields:
+        if fields["phone_mode"] not in PHONE_MODES:
+            raise InvalidInput(_("Choose whether to ask for a phone number."), "phone_mode")
+        event_type.phone_mode = fields["phone_mode"]
+    if "location" in fields:
+        kind, value = fields["location"]
+        event_type.location_type, event_type.location_value = locations.check_location(kind, value)
+    if "reminder_minutes" in fields:
+        event_type.reminder_minutes = check_reminder_minutes(
+            fields["reminder_minutes"], _("Reminders")
+        )
     if "schedule_id" in fields:
         await _check_schedule(session, host_id, fields["schedule_id"])
         event_type.schedule_id = fields["schedule_id"]
+
+
+async def _all_or_nothing(session: AsyncSession, change: Awaitable[None]) -> None:
+    """Run ``change``; if it refuses a field, roll back, so that none of the fields it had
+    already set reaches the database (not even through a later flush in the same request)."""
+    try:
+        await change
+    except BookingError:
+        await session.rollback()
+        raise
 
 
 async def _commit(session: AsyncSession) -> None:
@@ -286,13 +443,13 @@ async def _commit(session: AsyncSession) -> None:
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        raise Conflict("An event type with this slug already exists.") from None
+        raise Conflict(_("You already have an event type with this slug."), "slug") from None
 
 
 async def create_event_type(session: AsyncSession, host: Host, fields: dict[str, Any]) -> EventType:
     await begin_write(session)
     event_type = EventType(host_id=host.id, title="", slug="", duration_minutes=30)
-    await _apply(session, event_type, host.id, fields)
+    await _all_or_nothing(session, _apply(session, event_type, host.id, fields))
     session.add(event_type)
     await _commit(session)
     return event_type
@@ -303,7 +460,7 @@ async def update_event_type(
 ) -> EventType:
     await begin_write(session)
     event_type = await get_event_type(session, host_id, event_type_id)
-    await _apply(session, event_type, host_id, changes)
+    await _all_or_nothing(session, _apply(session, event_type, host_id, changes))
     event_type.updated_at = clock.utcnow()
     await _commit(session)
     return event_type
@@ -324,3 +481,51 @@ async def delete_event_type(session: AsyncSession, host_id: int, event_type_id: 
     else:
         await session.delete(event_type)
     await session.commit()
+
+
+async def duplicate_event_type(
+    session: AsyncSession, host_id: int, event_type_id: int
+) -> EventType:
+    """A copy of every setting under a free slug (``intro-copy``, ``intro-copy-2``…), hidden
+    until the host shows it: a copy should not appear on the booking page by surprise."""
+    await begin_write(session)
+    original = await get_event_type(session, host_id, event_type_id)
+    taken = set(
+        (await session.scalars(select(EventType.slug).where(EventType.host_id == host_id))).all()
+    )
+    base = f"{original.slug[:59]}-copy"
+    slug, n = base, 2
+    while slug in taken:
+        suffix = f"-{n}"
+        slug, n = f"{base[: 64 - len(suffix)]}{suffix}", n + 1
+    copy = EventType(
+        host_id=host_id,
+        slug=slug,
+        title=_("%(title)s (copy)", title=original.title)[:200],
+        hidden=True,
+        **{
+            column: getattr(original, column)
+            for column in (
+                "schedule_id",
+                "description",
+                "duration_minutes",
+                "slot_interval_minutes",
+                "buffer_before_minutes",
+                "buffer_after_minutes",
+                "min_notice_minutes",
+                "booking_window_days",
+                "max_per_day",
+                "requires_approval",
+                "location_type",
+                "location_value",
+                "phone_mode",
+                "booking_requires_auth",
+                "disable_guests",
+            )
+        },
+        questions=[dict(q, options=list(q.get("options") or [])) for q in original.questions],
+        reminder_minutes=list(original.reminder_minutes or []),
+    )
+    session.add(copy)
+    await _commit(session)
+    return copy
