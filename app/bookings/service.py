@@ -85,6 +85,7 @@ _ACTIVE_EVENT_TYPE = (
         Host.disabled.is_(False),
         EventType.slug == bindparam("event_slug"),
         EventType.active.is_(True),
+        EventType.disabled.is_(False),
     )
     .options(contains_eager(EventType.host))
 )
@@ -108,7 +109,10 @@ async def visible_event_types(session: AsyncSession, host: Host) -> list[EventTy
     query = (
         select(EventType)
         .where(
-            EventType.host_id == host.id, EventType.active.is_(True), EventType.hidden.is_(False)
+            EventType.host_id == host.id,
+            EventType.active.is_(True),
+            EventType.hidden.is_(False),
+            EventType.disabled.is_(False),
         )
         .order_by(EventType.duration_minutes, EventType.id)
     )

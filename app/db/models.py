@@ -196,6 +196,8 @@ class EventType(Base):
     questions: Mapped[list[Any]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Takes no bookings for now (the console's switch), every setting kept (0005).
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Only the host's API key may book it (Cal.com's bookingRequiresAuthentication).

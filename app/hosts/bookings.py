@@ -277,7 +277,9 @@ async def find_bookable_event_type(
     """By ``eventTypeId``, or by ``eventTypeSlug`` and ``username`` (the key's own host when a
     key is given without a username)."""
     query = (
-        select(EventType).where(EventType.active.is_(True)).options(selectinload(EventType.host))
+        select(EventType)
+        .where(EventType.active.is_(True), EventType.disabled.is_(False))
+        .options(selectinload(EventType.host))
     )
     if event_type_id is not None:
         query = query.where(EventType.id == event_type_id)

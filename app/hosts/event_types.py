@@ -390,6 +390,7 @@ async def _apply(
         "after_event_buffer": "buffer_after_minutes",
         "requires_confirmation": "requires_approval",
         "hidden": "hidden",
+        "disabled": "disabled",
         "booking_requires_authentication": "booking_requires_auth",
         "disable_guests": "disable_guests",
         "max_per_day": "max_per_day",

@@ -310,6 +310,29 @@ def test_hide_and_show(console, settings):
     assert not one(settings, "30min").hidden
 
 
+def test_disable_and_enable(console, settings):
+    row = one(settings, "30min")
+    day = next_weekday(3).isoformat()
+    slots = f"{PUBLIC}/demo/30min/slots?dateFrom={day}&dateTo={day}&timezone=UTC"
+    assert console.get(slots).status_code == 200
+    answer = post_form(
+        console, f"{BASE}/{row.id}/bookable", {"disabled": "1"}, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    assert one(settings, "30min").disabled
+    page = console.get(f"{BASE}/{row.id}").text
+    assert "Disabled" in page and "takes no bookings" in page  # badge and flash
+    # Nowhere to book it: not listed, no page, no slots; its settings are all kept.
+    profile = console.get(f"{PUBLIC}/demo").json()
+    assert "30min" not in {e["slug"] for e in profile["eventTypes"]}
+    assert console.get("/demo/30min").status_code == 404
+    assert console.get(slots).status_code == 404
+    assert one(settings, "30min").duration_minutes == row.duration_minutes
+    post_form(console, f"{BASE}/{row.id}/bookable", {"disabled": "0"})
+    assert not one(settings, "30min").disabled
+    assert console.get(slots).status_code == 200
+
+
 def test_delete_asks_first_then_deletes(console, settings):
     new_id = create(console)
     confirm = console.get(f"{BASE}/{new_id}/delete")

@@ -397,6 +397,23 @@ class EventTypesController(ConsoleController):
         )
         return done(request, message, _back(request, f"{BASE}/{event_type_id}"))
 
+    @post("/{event_type_id:int}/bookable")
+    async def bookable(
+        self,
+        request: Request[Any, Any, Any],
+        host: Host,
+        db_session: AsyncSession,
+        event_type_id: int,
+    ) -> Any:
+        disable = (await request.form()).get("disabled") == "1"
+        await service.update_event_type(db_session, host.id, event_type_id, {"disabled": disable})
+        message = (
+            _("Disabled: it takes no bookings until you enable it again; every setting is kept.")
+            if disable
+            else _("Enabled: guests can book it again.")
+        )
+        return done(request, message, _back(request, f"{BASE}/{event_type_id}"))
+
     @post("/{event_type_id:int}/duplicate")
     async def duplicate(
         self,

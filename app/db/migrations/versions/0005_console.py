@@ -7,6 +7,8 @@
 - ``hosts.session_epoch``: every console session remembers the epoch it started in; "sign out
   everywhere" (and disabling) raises it, which ends every older session whatever store holds it.
 - ``api_keys.name``: what the host called a key, to tell keys apart when revoking one.
+- ``event_types.disabled``: an event type that takes no bookings for now (its link says so and
+  its slots are gone) while keeping every setting; ``hidden`` only keeps it off the host's list.
 
 Revision ID: 0005
 Revises: 0004
@@ -36,6 +38,9 @@ def upgrade() -> None:
         "hosts", sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0")
     )
     op.add_column("api_keys", sa.Column("name", sa.String(100), nullable=False, server_default=""))
+    op.add_column(
+        "event_types", sa.Column("disabled", sa.Boolean(), nullable=False, server_default=false)
+    )
     op.execute(
         "UPDATE hosts SET is_admin = TRUE WHERE id = (SELECT MIN(id) FROM hosts)"
         if op.get_bind().dialect.name == "postgresql"
@@ -44,6 +49,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("event_types", "disabled")
     op.drop_column("api_keys", "name")
     op.drop_column("hosts", "session_epoch")
     op.drop_column("hosts", "disabled")
