@@ -193,6 +193,7 @@ def test_wrong_password_is_refused_and_nothing_saved(
         {"kind": "caldav", "url": dav.url, "username": user, "password": "wrong-horse-9"},
     )
     assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("text/html")
     assert "refused the user name or password" in answer.text
     assert 'role="alert"' in answer.text
     assert "wrong-horse-9" not in answer.text  # a password is never shown back

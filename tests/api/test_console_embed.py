@@ -205,6 +205,7 @@ def test_allowed_origins_are_saved_and_frame_the_booking_pages(
         {"origins": "https://new.example.com\njavascript:alert(1)"},
     )
     assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("text/html")
     assert "“javascript:alert(1)” is not an origin such as https://example.com." in answer.text
     assert 'aria-invalid="true"' in answer.text
     assert "https://new.example.com\njavascript:alert(1)</textarea>" in answer.text
