@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from console_support import post_form, signed_in
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
+from app import clock
 from app.db.models import CalendarBusy, CalendarConnection, ConnectedCalendar, Host
 from app.hosts.service import create_host
 from app.main import create_app
@@ -328,3 +329,61 @@ def test_forms_need_the_csrf_token(console: TestClient[Any], settings: Settings)
     answer = console.post("/console/calendars/ics", data={"feed_url": "https://example.com/x.ics"})
     assert answer.status_code == 403
     assert count(settings, CalendarConnection) == 0
+
+
+def test_sync_status_in_plain_words(console: TestClient[Any], settings: Settings) -> None:
+    """Each connection says how fresh its busy times are: up to date, failing for a short while,
+    failing long enough to be out of date (when the host is also emailed), password refused."""
+    now = clock.utcnow()
+
+    async def work(session: Any) -> None:
+        host = (await session.scalars(select(Host).where(Host.slug == "demo"))).one()
+        states = {
+            "fresh.example": {"last_success_at": now - timedelta(minutes=3)},
+            "flaky.example": {
+                "last_success_at": now - timedelta(minutes=20),
+                "last_error": "flaky.example did not answer (timed out)",
+                "failing_since": now - timedelta(minutes=15),
+            },
+            "down.example": {
+                "last_success_at": now - timedelta(hours=5),
+                "last_error": "down.example refused the connection",
+                "failing_since": now - timedelta(hours=5),
+            },
+            "refused.example": {
+                "invalid": True,
+                "last_error": "refused.example refused the user name or password (401)",
+            },
+        }
+        for label, values in states.items():
+            session.add(
+                CalendarConnection(
+                    host_id=host.id,
+                    kind="caldav",
+                    integration="caldav_calendar",
+                    label=label,
+                    username="me",
+                    calendars=[
+                        ConnectedCalendar(host_id=host.id, external_id=f"/{label}/", name=label)
+                    ],
+                    **values,
+                )
+            )
+        await session.commit()
+
+    with_session(settings.database_url, work)
+    page = console.get("/console/calendars").text
+    cards = {
+        m.group(1): m.group(0)
+        for m in re.finditer(r'<h2 id="conn-\d+">([\w.]+) .*?</section>', page, re.S)
+    }
+    assert len(cards) == 4
+    assert 'badge-ok">Up to date' in cards["fresh.example"]
+    assert "Last read 3 minutes ago" in cards["fresh.example"]
+    assert 'badge-warn">Cannot be read right now' in cards["flaky.example"]
+    assert "We cannot read this calendar since" in cards["flaky.example"]
+    assert "did not answer (timed out)" in cards["flaky.example"]  # the server's own words
+    assert 'badge-danger">Out of date' in cards["down.example"]
+    assert "Last read 5 hours ago" in cards["down.example"]
+    assert 'badge-danger">Password refused' in cards["refused.example"]
+    assert "Connect it again with a valid app password" in cards["refused.example"]

@@ -155,6 +155,7 @@ class CalendarsController(ConsoleController):
                 (c, connection_status(c, host, options, now), kind_name(c)) for c in connections
             ],
             has_writable=any(not cal.read_only for c in connections for cal in c.calendars),
+            has_destination=any(cal.destination for c in connections for cal in c.calendars),
             formats=Formats.of(host.locale, host.timezone),
             caldav=context.pop("caldav", {"kind": "caldav", "url": "", "username": ""}),
             **context,
