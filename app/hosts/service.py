@@ -172,7 +172,13 @@ async def update_host(
         origins = [origin.strip().rstrip("/") for origin in embed_origins if origin.strip()]
         for origin in origins:
             if not is_origin(origin):
-                raise InvalidInput(f"'{origin}' is not an origin such as https://example.com.")
+                raise InvalidInput(
+                    _(
+                        "“%(origin)s” is not an origin such as https://example.com.",
+                        origin=origin[:200],
+                    ),
+                    "embed_origins",
+                )
         host.embed_origins = origins
     if captcha is not None:
         host.captcha_enabled = captcha

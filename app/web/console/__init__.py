@@ -19,6 +19,8 @@ from litestar.types import ControllerRouterHandler
 
 from app.settings import Settings
 from app.web.console.base import SignInNeeded, page
+from app.web.console.calendars import CalendarsController
+from app.web.console.embed import EmbedController
 from app.web.console.event_types import EventTypesController
 from app.web.console.sessions import session_config
 from app.web.console.sign_in import SignInController
@@ -27,6 +29,8 @@ CSRF_COOKIE = "console_csrf"
 # One controller per section, in the order of the navigation (base.SECTIONS).
 SECTIONS: list[ControllerRouterHandler] = [
     EventTypesController,
+    CalendarsController,
+    EmbedController,
 ]
 
 

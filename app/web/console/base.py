@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request
+from litestar import Controller, MediaType, Request
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.plugins.flash import flash
@@ -75,6 +75,8 @@ def page(template: str, *, section: str = "", status_code: int = 200, **context:
         template_name=template,
         context={"section": section, "sections": SECTIONS, **context},
         status_code=status_code,
+        # Always HTML: a handler annotated ``Template | Redirect`` would otherwise send JSON's.
+        media_type=MediaType.HTML,
     )
 
 
