@@ -438,17 +438,21 @@ async def add_overrides(
     return start, end
 
 
-async def delete_override(session: AsyncSession, host_id: int, schedule_id: int, day: date) -> None:
-    """Remove the override of ``day``: the weekly hours apply to it again."""
+async def delete_overrides(
+    session: AsyncSession, host_id: int, schedule_id: int, first: date, last: date | None = None
+) -> None:
+    """Remove the overrides of ``first``..``last`` (one date without ``last``): the weekly
+    hours apply to those dates again. NotFound if there is none there."""
+    last = last or first
     await begin_write(session)
     try:
         schedule = await get_schedule(session, host_id, schedule_id)
-        if not any(o.day == day for o in schedule.overrides):
-            raise NotFound(f"No override on {day.isoformat()}.")
+        if not any(first <= o.day <= last for o in schedule.overrides):
+            raise NotFound(f"No override from {first.isoformat()} to {last.isoformat()}.")
     except BaseException:
         await session.rollback()
         raise
-    schedule.overrides = [o for o in schedule.overrides if o.day != day]
+    schedule.overrides = [o for o in schedule.overrides if not first <= o.day <= last]
     schedule.updated_at = clock.utcnow()
     await session.commit()
 

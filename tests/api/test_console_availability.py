@@ -158,7 +158,17 @@ def test_a_vacation_next_week_removes_those_days(console: Any, settings: Any) ->
     assert all(s is None and e is None for _d, s, e in saved)
     page = console.get(f"{BASE}/{schedule.id}")
     assert "Override saved from" in page.text
-    assert "Unavailable all day" in page.text
+    # Listed as one run of dates, deleted as one through its confirmation page.
+    delete = f"{BASE}/{schedule.id}/overrides/{monday.isoformat()}/delete?to={sunday.isoformat()}"
+    assert page.text.count("/delete?to=") == 1 and delete.replace("&", "&amp;") in page.text
+    assert "Unavailable all day</span>" in page.text
+    assert console.get(delete).status_code == 200
+    assert post_form(console, delete, follow_redirects=False).status_code == 303
+    assert overrides(settings, schedule.id) == []
+    assert public_times(console, tuesday) == TUESDAY_TIMES
+    missing = f"{BASE}/{schedule.id}/overrides/{monday.isoformat()}/delete"
+    assert console.get(missing).status_code == 404
+    assert console.get(f"{BASE}/{schedule.id}/overrides/not-a-date/delete").status_code == 404
 
 
 def test_an_override_with_other_hours_replaces_one_day(console: Any, settings: Any) -> None:
@@ -453,3 +463,26 @@ def test_the_preview_shows_the_next_seven_days_for_a_chosen_event_type(
         assert "<li>12:00 PM</li>" not in preview and "<li>4:00 PM</li>" not in preview
     intro = console.get(f"{BASE}/{schedule.id}", params={"event_type": "intro"})
     assert 'value="intro" selected' in intro.text
+
+
+def test_a_german_host_reads_a_week_from_monday_and_a_24_hour_clock(
+    console: Any, settings: Any
+) -> None:
+    async def german(session: Any) -> None:
+        host = await host_by_slug(session, "demo")
+        host.locale = "de"
+        await session.commit()
+
+    with_session(settings.database_url, german)
+    schedule = default_schedule(settings)
+    post_form(console, f"{BASE}/{schedule.id}", hours_form(TUESDAY_HOURS))
+    page = console.get(f"{BASE}/{schedule.id}", params={"event_type": "30min"})
+    assert page.status_code == 200
+    legends = re.findall(
+        r'<fieldset class="avail-day[^"]*" id="day-\d">\s*<legend>(\w+)</legend>', page.text
+    )
+    assert legends[:2] == ["Montag", "Dienstag"] and legends[-1] == "Sonntag"
+    assert '<html lang="de"' in page.text
+    preview = page.text.split('id="preview"', 1)[1]
+    if 0 < (TUESDAY - berlin_today().weekday()) % 7 < 7:
+        assert "<li>14:00</li>" in preview

@@ -13,6 +13,7 @@ import calendar
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from babel.dates import format_interval
 from litestar import Request, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
@@ -82,6 +83,47 @@ def _span_label(fmt: Formats, day: date, start: int, end: int) -> str:
     if end < 24 * 60:
         return fmt.times(first, last)
     return f"{fmt.time(first)} \u2013 {fmt.time(last)}"
+
+
+def _dates_label(fmt: Formats, first: date, last: date) -> str:
+    """One date in full, or a range as the locale writes one (``Mon, Dec 14 – Sun, Dec 20, 2026``)."""
+    if first == last:
+        return fmt.full_date(first)
+    return str(format_interval(first, last, "yMMMEd", locale=fmt.locale))
+
+
+def _override_range(schedule: Schedule, first: str, last: str) -> tuple[date, date]:
+    """The dates of an override (or a run of them) named in an address; unknown ones: 404."""
+    try:
+        start = date.fromisoformat(first)
+        end = date.fromisoformat(last) if last else start
+    except ValueError:
+        raise NotFoundException() from None
+    if end < start or not any(start <= o.day <= end for o in schedule.overrides):
+        raise NotFoundException()
+    return start, end
+
+
+def _override_runs(
+    fmt: Formats, schedule: Schedule, today: date
+) -> list[tuple[date, date, str, list[str], bool]]:
+    """The overrides for the list: consecutive dates with the same hours (a vacation) as one
+    run, each as (first, last, dates, hours, past); no hours is unavailable all day."""
+    by_day: dict[date, list[str]] = {}
+    for override in schedule.overrides:
+        spans = by_day.setdefault(override.day, [])
+        if override.start_minute is not None and override.end_minute is not None:
+            spans.append(_span_label(fmt, override.day, override.start_minute, override.end_minute))
+    runs: list[list[Any]] = []
+    for day, spans in sorted(by_day.items()):
+        if runs and runs[-1][1] + timedelta(days=1) == day and runs[-1][3] == spans:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day, "", spans])
+    return [
+        (first, last, _dates_label(fmt, first, last), spans, last < today)
+        for first, last, _label, spans in runs
+    ]
 
 
 def _posted_hours(form: FormMultiDict) -> Hours:
@@ -160,11 +202,6 @@ async def _detail(
     if chosen is not None:
         for day, slots in await service.preview_slots(db_session, schedule, chosen):
             preview.append((fmt.full_date(day), [fmt.time(s.start) for s in slots]))
-    overrides: dict[date, list[str]] = {}
-    for override in schedule.overrides:
-        spans = overrides.setdefault(override.day, [])
-        if override.start_minute is not None and override.end_minute is not None:
-            spans.append(_span_label(fmt, override.day, override.start_minute, override.end_minute))
     month = _parse_month(query.get("month"), today)
     prev_month = (month - timedelta(days=1)).replace(day=1)
     next_month = (month + timedelta(days=32)).replace(day=1)
@@ -192,13 +229,11 @@ async def _detail(
         event_types=event_types,
         chosen=chosen,
         preview=preview,
-        overrides=[
-            (day, fmt.full_date(day), spans, day < today) for day, spans in overrides.items()
-        ],
+        overrides=_override_runs(fmt, schedule, today),
         month=month,
         month_label=fmt.month(month),
         grid=_month_grid(host, month),
-        marked=set(overrides),
+        marked={o.day for o in schedule.overrides},
         prev_month=prev_month.strftime("%Y-%m"),
         next_month=next_month.strftime("%Y-%m"),
         override_form=form,
@@ -474,48 +509,41 @@ class AvailabilityController(ConsoleController):
             )
         return done(request, message, _url(schedule.id) + "#overrides")
 
-    @get("/{schedule_id:int}/overrides/{day:str}/delete")
+    @get("/{schedule_id:int}/overrides/{first:str}/delete")
     async def confirm_delete_override(
-        self, db_session: AsyncSession, host: Host, schedule_id: int, day: str
+        self, db_session: AsyncSession, host: Host, schedule_id: int, first: str, to: str = ""
     ) -> Template:
         schedule = await _schedule(db_session, host, schedule_id)
-        when = self._override_day(schedule, day)
+        start, end = _override_range(schedule, first, to)
         fmt = Formats.of(host.locale, schedule.timezone)
         return page(
             "console/availability/delete_override.html",
             section=SECTION,
             schedule=schedule,
-            day=when,
-            label=fmt.full_date(when),
+            first=start,
+            last=end,
+            label=_dates_label(fmt, start, end),
         )
 
-    @post("/{schedule_id:int}/overrides/{day:str}/delete")
+    @post("/{schedule_id:int}/overrides/{first:str}/delete")
     async def delete_override(
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
         host: Host,
         schedule_id: int,
-        day: str,
+        first: str,
+        to: str = "",
     ) -> Any:
         schedule = await _schedule(db_session, host, schedule_id)
-        when = self._override_day(schedule, day)
-        await service.delete_override(db_session, host.id, schedule.id, when)
+        start, end = _override_range(schedule, first, to)
+        await service.delete_overrides(db_session, host.id, schedule.id, start, end)
         fmt = Formats.of(host.locale, schedule.timezone)
         message = _(
-            "Override removed: %(date)s follows the weekly hours again.", date=fmt.full_date(when)
+            "Override removed: the weekly hours apply again to %(dates)s.",
+            dates=_dates_label(fmt, start, end),
         )
         return done(request, message, _url(schedule.id) + "#overrides")
-
-    @staticmethod
-    def _override_day(schedule: Schedule, day: str) -> date:
-        try:
-            when = date.fromisoformat(day)
-        except ValueError:
-            raise NotFoundException() from None
-        if not any(o.day == when for o in schedule.overrides):
-            raise NotFoundException()
-        return when
 
     @get("/{schedule_id:int}/{part:str}")
     async def after_post(self, host: Host, schedule_id: int, part: str) -> Redirect:
