@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
 from app.settings import Settings
+from app.web.console.availability import AvailabilityController
 from app.web.console.base import SignInNeeded, page
 from app.web.console.calendars import CalendarsController
 from app.web.console.embed import EmbedController
@@ -29,6 +30,7 @@ CSRF_COOKIE = "console_csrf"
 # One controller per section, in the order of the navigation (base.SECTIONS).
 SECTIONS: list[ControllerRouterHandler] = [
     EventTypesController,
+    AvailabilityController,
     CalendarsController,
     EmbedController,
 ]
