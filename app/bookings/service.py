@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import clock
 from app.bookings.availability import MARGIN, load_availability, load_held, slot_rules
 from app.bookings.captcha import check_captcha
-from app.bookings.errors import Conflict, InvalidInput, NotFound, SlotUnavailable
+from app.bookings.errors import Conflict, Forbidden, InvalidInput, NotFound, SlotUnavailable
 from app.bookings.locations import new_room, phone_mode
 from app.bookings.validation import BookingInput, check_booking, check_reason, check_timezone
 from app.calendars.freshness import refresh_before_booking, refresh_before_change
@@ -239,6 +239,9 @@ async def create_booking(
     ``settings`` (the signing keys) is needed when the host has the CAPTCHA switched on.
     """
     event_type = await find_event_type(session, host_slug, event_slug)
+    if event_type.booking_requires_auth:
+        # Cal.com's bookingRequiresAuthentication: only its host books it (/v2 with their key).
+        raise Forbidden(_("This event type can only be booked by its host."))
     booking_input = check_booking(dict(data), event_type.questions, phone_mode(event_type))
     availability = await load_availability(session, event_type, event_type.host.timezone)
     await refresh_before_booking(session, event_type.host_id)  # stale busy times, not under lock

@@ -90,3 +90,23 @@ def test_approval_event_type_books_as_pending(client):
     response = client.post(f"{BASE}/demo/intro/book", json=body)
     assert response.status_code == 201
     assert response.json()["status"] == "PendingApproval"
+
+
+def test_an_event_type_that_requires_authentication_is_not_booked_by_guests(client, settings):
+    """Cal.com's bookingRequiresAuthentication: only its host books it (``/v2`` with the key)."""
+    from sqlalchemy import update
+
+    from app.db.models import EventType
+    from support import with_session
+
+    async def require_auth(session):  # type: ignore[no-untyped-def]
+        await session.execute(
+            update(EventType).where(EventType.slug == "30min").values(booking_requires_auth=True)
+        )
+        await session.commit()
+
+    with_session(settings.database_url, require_auth)
+    slot = demo_slot(next_weekday(3), 10)
+    answer = client.post(BASE + "/demo/30min/book", json=booking_body(*slot))
+    assert answer.status_code == 403
+    assert answer.json()["error"] == "This event type can only be booked by its host."
