@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from babel.dates import format_skeleton
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
@@ -389,7 +390,7 @@ class BookingsController(ConsoleController):
             booking = await service.find_booking(db_session, uid, host_id=host.id)
         except NotFound:
             return _missing()
-        now = clock.utcnow()
+        now, fmt = clock.utcnow(), _fmt(host)
         choices = None
         if booking.is_held and booking.end > now:
             choices = await move_choices(
@@ -401,13 +402,14 @@ class BookingsController(ConsoleController):
             status_code=status_code,
             booking=booking,
             choices=choices,
-            fmt=_fmt(host),
+            fmt=fmt,
             now=now,
             badge=status_badge,
             day_error=day_error,
             error=error,
             reason=reason,
             iso_z=iso_z,
+            day_label=lambda day: format_skeleton("MMMEd", day, locale=fmt.locale),
         )
 
     @post("/{uid:str}/reschedule")
