@@ -475,3 +475,34 @@ def test_mark_a_no_show(client: TestClient[Any], settings: Settings) -> None:
     assert load(settings, uid).absent_attendees == []
     triggers = [e["trigger"] for e in events(settings, uid)]
     assert triggers.count("BOOKING_NO_SHOW_UPDATED") == 2
+
+
+# PostgreSQL ---------------------------------------------------------------------------------------
+
+
+def test_lists_history_and_a_move_on_postgresql(pg_url: str, tmp_path: Any) -> None:
+    from app.main import create_app
+    from support import make_settings
+
+    settings = make_settings(tmp_path, database_url=pg_url)
+    day = next_weekday()
+    with TestClient(app=create_app(settings)) as client:
+        uid = make(client, day, 10, inviteeName="Pia Postgres", inviteeEmail="pia@example.com")
+        make(client, day, 11, inviteeName="Otto Other", inviteeEmail="otto@example.com")
+        signed_in(client, settings)
+        found = client.get(
+            "/console/bookings",
+            params={"guest": "PIA@", "from": day.isoformat(), "to": day.isoformat()},
+        )
+        assert found.status_code == 200 and rows(found.text) == 1
+        assert f"/console/bookings/{uid}" in found.text
+        page = client.get(f"/console/bookings/{uid}/reschedule", params={"day": day.isoformat()})
+        start, _ = demo_slot(day, 15)
+        moved = post_form(
+            client,
+            f"/console/bookings/{uid}/reschedule",
+            {"version": version_of(page.text, "reschedule"), "start": start},
+        )
+        assert "Booking moved to" in flashes(moved.text)
+        assert f'href="/console/bookings/{uid}"' in moved.text
+        assert load(settings, uid).status == "Rescheduled"

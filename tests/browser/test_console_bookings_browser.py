@@ -132,6 +132,7 @@ def test_host_moves_one_booking_and_cancels_another(
 
     page.get_by_role("link", name="All bookings").click()
     page.get_by_role("link", name="Cancelled").click()
+    expect(page).to_have_url(re.compile(r"tab=cancelled"))
     expect(page.locator(".bookings-table tbody tr")).to_have_count(2)  # moved away, cancelled
     checked(page, axe)
 
@@ -145,12 +146,13 @@ def test_host_moves_one_booking_and_cancels_another(
     # 360 px: the list, a booking, the reschedule page, the cancel page.
     page.set_viewport_size({"width": 360, "height": 800})
     page.get_by_role("link", name="Upcoming").click()
+    expect(page).to_have_url(re.compile(r"tab=upcoming"))
     expect(page.get_by_role("cell", name=re.compile("Mia Mover"))).to_be_visible()
     no_horizontal_scroll(page)
     shot(page, "console-bookings-list-360")
     checked(page, axe)
-    page.locator(".bookings-table a.booking-when").first.click()
-    expect(page.get_by_role("heading", name="History")).to_be_visible()
+    page.locator("tr", has_text="Mia Mover").locator("a.booking-when").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("30 minute meeting with Mia Mover")
     no_horizontal_scroll(page)
     shot(page, "console-bookings-detail-360")
     checked(page, axe)
@@ -161,6 +163,48 @@ def test_host_moves_one_booking_and_cancels_another(
     checked(page, axe)
     page.go_back()
     page.get_by_role("link", name="Cancel booking…").click()
+    expect(page.get_by_role("heading", name="Cancel this booking?")).to_be_visible()
     no_horizontal_scroll(page)
     shot(page, "console-bookings-cancel-360")
+    checked(page, axe)
+
+
+def test_host_reads_a_request_and_confirms_it(
+    page: Page, base_url: str, widget_settings: Settings, axe: Axe, shot: Shot
+) -> None:
+    page.set_default_timeout(15_000)
+    start, end = demo_slot(DAY, 16, minutes=15)
+    with httpx.Client(base_url=base_url) as client:
+        answer = client.post(
+            "/api/public/scheduling/demo/intro/book?utm_source=newsletter",
+            json={
+                "startTime": start,
+                "endTime": end,
+                "inviteeName": "Rita Request",
+                "inviteeEmail": "rita@example.com",
+                "inviteeTimezone": "Asia/Tokyo",
+                "inviteeLocale": "ja",
+                "inviteeNotes": "Can we talk about the winter offer?",
+                "customFields": {"company": "Rita Robotics"},
+            },
+        )
+        assert answer.status_code == 201, answer.text
+    sign_in(page, base_url, widget_settings)
+    page.get_by_role("link", name=re.compile("Waiting for approval")).click()
+    expect(page).to_have_url(re.compile(r"tab=unconfirmed"))
+    page.locator("tr", has_text="Rita Request").locator("a.booking-when").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Intro call with Rita Request")
+    facts = page.locator("main")
+    for text in ("Rita Robotics", "Can we talk about the winter offer?", "newsletter", "Japan"):
+        expect(facts).to_contain_text(text)
+    shot(page, "console-bookings-request-1280")
+    checked(page, axe)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator(".flash-success")).to_contain_text("Booking confirmed")
+    expect(page.locator(".page-head .badge")).to_have_text("Confirmed")
+    expect(page.locator(".booking-history")).to_contain_text("Confirmed by you")
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.reload()
+    no_horizontal_scroll(page)
+    shot(page, "console-bookings-request-360")
     checked(page, axe)
