@@ -20,6 +20,7 @@ from litestar.types import ControllerRouterHandler
 from app.settings import Settings
 from app.web.console.availability import AvailabilityController
 from app.web.console.base import SignInNeeded, page
+from app.web.console.bookings import BookingsController
 from app.web.console.calendars import CalendarsController
 from app.web.console.embed import EmbedController
 from app.web.console.event_types import EventTypesController
@@ -29,6 +30,7 @@ from app.web.console.sign_in import SignInController
 CSRF_COOKIE = "console_csrf"
 # One controller per section, in the order of the navigation (base.SECTIONS).
 SECTIONS: list[ControllerRouterHandler] = [
+    BookingsController,
     EventTypesController,
     AvailabilityController,
     CalendarsController,
