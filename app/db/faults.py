@@ -36,3 +36,24 @@ def is_unavailable(error: BaseException) -> bool:
         return True  # refused, reset, unresolvable, timed out (also the SQLite writer queue)
     # asyncpg raises its own errors, unwrapped, while connecting (a missing database, say).
     return _sqlstate(error).startswith(UNAVAILABLE_SQLSTATES)
+
+
+# SQLSTATE 22003: numeric value out of range (an id beyond an ``integer`` column, say).
+OUT_OF_RANGE_SQLSTATE = "22003"
+
+
+def is_out_of_range(error: BaseException) -> bool:
+    """True when a number in the request is too large for the database to even compare.
+
+    SQLite's driver cannot bind an integer beyond 64 bits (OverflowError) and asyncpg refuses
+    one beyond the column's type: a question no row can answer, which is the asker's error."""
+    cause: BaseException | None = error
+    for _ in range(5):  # the error, SQLAlchemy's wrapper, the driver's: never a long chain
+        if cause is None:
+            return False
+        if isinstance(cause, OverflowError) and "SQLite INTEGER" in str(cause):
+            return True
+        if _sqlstate(cause) == OUT_OF_RANGE_SQLSTATE or "out of int" in str(cause):
+            return True
+        cause = getattr(cause, "orig", None) or cause.__cause__
+    return False

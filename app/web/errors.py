@@ -22,7 +22,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from app.bookings.errors import BookingError
-from app.db.faults import is_unavailable
+from app.db.faults import is_out_of_range, is_unavailable
 from app.i18n import _, current_locale, ngettext, set_locale, text_direction
 from app.web.context import request_locale
 from app.web.host_api.envelope import error_body, v2_status
@@ -60,6 +60,8 @@ def status_and_message(exc: Exception) -> tuple[int, str]:
         )
     if isinstance(exc, BookingError):
         return exc.status_code, exc.message
+    if is_out_of_range(exc):
+        return 400, _("A number in the request is too large.")
     if isinstance(exc, ValidationException):
         return 400, _validation_message(exc)
     if isinstance(exc, HTTPException):

@@ -3,6 +3,9 @@
 - A NUL character in the path or the query string is refused at the door (404 for a path,
   400 for a query): PostgreSQL refuses NUL in text, so a ``%00`` anywhere would otherwise reach the
   database as a server error, and no slug, token or parameter of ours contains one.
+- A path segment that is a number too large for any id of ours (ids are 32-bit integers in both
+  databases) is a 404 at the door: SQLite cannot even take it as a parameter and PostgreSQL
+  refuses it for an ``integer`` column, both as server errors, on every route with an id in it.
 - JSON nested so deep that the decoder gives up (``RecursionError``) is a 400, like any other
   body that is not acceptable JSON.
 """
@@ -31,11 +34,20 @@ class AppRequest(HTMXRequest):
             raise InvalidInput(_("The request body is nested too deeply.")) from None
 
 
+MAX_ID = 2_147_483_647
+
+
+def _is_huge_number(segment: str) -> bool:
+    digits = segment.lstrip("-")
+    return digits.isascii() and digits.isdigit() and (len(digits) > 10 or int(digits) > MAX_ID)
+
+
 class RefuseNulBytes(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if "\x00" in scope["path"]:
+        path = scope["path"]
+        if "\x00" in path or any(_is_huge_number(part) for part in path.split("/")):
             raise NotFoundException()
         query = scope.get("query_string", b"")
         if b"%00" in query or b"\x00" in query:

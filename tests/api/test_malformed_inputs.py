@@ -9,6 +9,7 @@ fields, wrong types, huge numbers, and bodies that are not what they claim to be
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -281,3 +282,82 @@ def test_a_name_stored_with_a_line_break_still_sends_its_email(settings) -> None
 
 
 demo_headers = host_api_support.demo_headers
+
+
+def console_requests(app: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every console route, its path parameters filled with ids that are not ours, too large,
+    negative or not numbers; each POST with a form of junk in every field a page could send."""
+    from litestar.routes import HTTPRoute
+
+    huge = "99999999999999999999"
+    junk = {
+        name: value
+        for name in (
+            "title",
+            "slug",
+            "duration",
+            "schedule_id",
+            "event_type",
+            "email",
+            "name",
+            "zone",
+            "timezone",
+            "date",
+            "start",
+            "end",
+            "reason",
+            "hidden",
+            "disabled",
+            "version",
+            "url",
+            "triggers",
+            "origins",
+            "embed_origins",
+            "locale",
+            "color",
+            "brand_color",
+            "target",
+            "from",
+            "to",
+            "day",
+            "days",
+            "calendar",
+            "destination",
+            "password",
+            "username",
+        )
+        for value in ("\x01" + huge + "x" * 3000,)
+    }
+    found = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith("/console"):
+            continue
+        for filler in ("1", "0", "-1", huge, "abc", "bkg_nope"):
+            path = re.sub(r"\{[^}]+\}", filler, route.path)
+            if "sign-in/" in path or "sign-out" in path:
+                continue
+            for method in route.methods - {"HEAD", "OPTIONS"}:
+                query = "?event_type=" + huge + "&date=0001-01-01&page=" + huge + "&from=x"
+                found.append((method, path + query, {"data": junk} if method == "POST" else {}))
+    return found
+
+
+def test_no_console_input_reaches_a_500(sweep_client) -> None:
+    from console_support import csrf_token, signed_in
+
+    settings = sweep_client.app.state.sweep_settings
+    signed_in(sweep_client, settings)
+    token = csrf_token(sweep_client)
+    failures = []
+    seen: set[int] = set()
+    requests = console_requests(sweep_client.app)
+    assert len(requests) > 100
+    for method, url, options in requests:
+        if method == "POST":
+            options = {"data": {**options["data"], "_csrf_token": token}}
+        response = sweep_client.request(method, url, follow_redirects=False, **options)
+        seen.add(response.status_code)
+        if response.status_code >= 500:
+            failures.append(f"{response.status_code} {method} {url[:90]}")
+    assert failures == [], "\n".join(failures)
+    assert {200, 400, 404} <= seen  # the handlers were reached, not stopped at the door

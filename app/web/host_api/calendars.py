@@ -286,7 +286,9 @@ class CalendarController(Controller):
         time_zone: Annotated[str | None, Parameter(query="timeZone")] = None,
         date_from: Annotated[date | None, Parameter(query="dateFrom")] = None,
         date_to: Annotated[date | None, Parameter(query="dateTo")] = None,
-        credential_id: Annotated[int | None, Parameter(query="credentialId", ge=1)] = None,
+        credential_id: Annotated[
+            int | None, Parameter(query="credentialId", ge=1, le=2_147_483_647)
+        ] = None,
         external_id: Annotated[str | None, Parameter(query="externalId", max_length=2000)] = None,
     ) -> Envelope[list[BusyTimeOut]]:
         zone = check_timezone(time_zone or logged_in_users_tz or host.timezone, "timeZone")
