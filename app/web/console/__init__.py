@@ -19,12 +19,19 @@ from litestar.types import ControllerRouterHandler
 
 from app.settings import Settings
 from app.web.console.base import SignInNeeded, page
+from app.web.console.developers import DevelopersController
+from app.web.console.hosts import HostsController
 from app.web.console.sessions import session_config
+from app.web.console.settings import SettingsController
 from app.web.console.sign_in import SignInController
 
 CSRF_COOKIE = "console_csrf"
 # One controller per section, in the order of the navigation (base.SECTIONS).
-SECTIONS: list[ControllerRouterHandler] = []
+SECTIONS: list[ControllerRouterHandler] = [
+    SettingsController,
+    DevelopersController,
+    HostsController,
+]
 
 
 def _to_sign_in(request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:

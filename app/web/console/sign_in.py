@@ -18,7 +18,7 @@ from app.bookings.errors import InvalidInput
 from app.hosts import access
 from app.i18n import _
 from app.settings import Settings
-from app.web.console.base import current_host, done, page
+from app.web.console.base import current_host, page
 from app.web.console.sessions import session_claims, start_session
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -85,8 +85,8 @@ class SignInController(Controller):
     @post("/sign-out-everywhere")
     async def sign_out_everywhere(
         self, request: Request[Any, Any, Any], db_session: AsyncSession
-    ) -> Any:
+    ) -> Redirect:
         host = await current_host(request, db_session)
         await access.end_all_sessions(db_session, host.id)
-        request.clear_session()
-        return done(request, _("You are signed out on every device."), "/console/sign-in")
+        request.clear_session()  # no session left to carry a flash message: the page says it
+        return Redirect("/console/sign-in?signed_out=everywhere", status_code=303)
