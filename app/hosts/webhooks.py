@@ -424,12 +424,8 @@ async def edit_webhook(
     types' bookings, or None: all its bookings); every value is checked before any is written."""
     checked = await _checked(settings, changes)
     await begin_write(session)
-    try:
-        webhook = await _owned_webhook(session, host_id, webhook_id)
-        await _check_scope(session, host_id, event_type_id)
-    except NotFound:
-        await session.rollback()
-        raise
+    webhook = await _owned_webhook(session, host_id, webhook_id)
+    await _check_scope(session, host_id, event_type_id)
     _apply(settings, webhook, checked)
     webhook.event_type_id = event_type_id
     webhook.updated_at = clock.utcnow()

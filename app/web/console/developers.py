@@ -193,14 +193,18 @@ class DevelopersController(ConsoleController):
         if form["secret"]:
             fields["secret"] = form["secret"]
         try:
-            created = await hooks.create_webhook(db_session, settings, host, fields, _scope(form))
+            scope = _scope(form)
+            created = await hooks.create_webhook(db_session, settings, host, fields, scope)
         except BookingError as exc:
+            errors = _errors_of(exc)
+            if isinstance(exc, NotFound) and scope is not None:  # the only thing it looks up
+                errors = {"scope": exc.message}
             return await self._webhook_page(
                 db_session,
                 host,
                 "console/developers/new_webhook.html",
                 form,
-                errors=_errors_of(exc),
+                errors=errors,
                 status_code=400,
             )
         webhook = created.webhook
