@@ -316,3 +316,22 @@ def test_edit_scope_pause_and_delete(
     gone = post_form(console, page + "/delete", follow_redirects=False)
     assert gone.status_code == 303 and rows(settings, Webhook) == []
     assert "The webhook is deleted." in console.get("/console/developers").text
+
+
+def test_test_call_log_and_redelivery_on_postgresql(
+    pg_url: str, tmp_path: Any, receiver: WebhookReceiver
+) -> None:
+    from support import make_settings
+
+    settings = make_settings(tmp_path, database_url=pg_url, allow_private_urls=True)
+    with TestClient(app=create_app(settings)) as client:
+        console = signed_in(client, settings)
+        assert create_webhook(console, receiver.url).status_code == 201
+        [hook] = rows(settings, Webhook)
+        page = f"/console/developers/webhooks/{hook.id}"
+        assert "The test call was delivered." in post_form(console, page + "/test").text
+        [row] = webhook_calls(settings)
+        post_form(console, f"{page}/deliveries/{row.message_id}/redeliver")
+        assert drain_outbox(settings) == 1
+        assert len(receiver.hooks) == 2
+        assert console.get(page).text.count("badge-ok") == 2
