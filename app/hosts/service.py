@@ -7,7 +7,7 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
@@ -56,14 +56,19 @@ async def create_host(
     The first host of an installation is its admin (someone must be able to invite the others)."""
     slug = check_slug(slug)
     name = check_text(name, "name", required=False, max_length=200)
+    email = check_email(email, "email")
     if (await session.scalars(select(Host).where(Host.slug == slug))).first():
-        raise Conflict(f"A host with slug '{slug}' already exists.")
+        raise Conflict(f"A host with slug '{slug}' already exists.", "slug")
+    # The email signs the host in (a sign-in link goes to it): one host per address.
+    same_email = select(Host.id).where(func.lower(Host.email) == email.lower())
+    if (await session.scalars(same_email)).first():
+        raise Conflict(_("A host with the email %(email)s already exists.", email=email), "email")
     first = (await session.scalars(select(Host.id).limit(1))).first() is None
     host = Host(
         is_admin=admin or first,
         slug=slug,
         name=name.strip() or slug,
-        email=check_email(email, "email"),
+        email=email,
         timezone=check_timezone(timezone),
     )
     session.add(host)

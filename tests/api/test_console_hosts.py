@@ -115,6 +115,7 @@ def test_an_invited_host_gets_a_working_sign_in_link(
         ({"slug": "console"}, "slug", "reserved"),
         ({"slug": "demo"}, "slug", "already exists"),
         ({"email": "not-an-email"}, "email", "email"),
+        ({"email": "Demo@Example.com"}, "email", "already exists"),
         ({"timezone": "Mars/Base"}, "timezone", "time zone"),
         ({"name": "n" * 5000}, "name", "too long"),
     ],

@@ -159,6 +159,8 @@ def test_sign_out_everywhere_ends_every_session(settings: Settings) -> None:
         assert phone.get("/console/settings").status_code == 200
         answer = post_form(laptop, "/console/sign-out-everywhere", follow_redirects=False)
         assert answer.status_code == 303
+        said = laptop.get(answer.headers["location"])
+        assert "You are signed out on every device." in said.text
         for device in (laptop, phone):
             gone = device.get("/console/settings", follow_redirects=False)
             assert gone.status_code == 303

@@ -16,7 +16,7 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.bookings.errors import BookingError, Conflict, NotFound
+from app.bookings.errors import BookingError, NotFound
 from app.dates import picker_zones
 from app.db.models import Host
 from app.hosts import access, service
@@ -82,8 +82,6 @@ class HostsController(ConsoleController):
             )
         except BookingError as exc:
             field = exc.field if exc.field in INVITE_FIELDS else "slug"
-            if isinstance(exc, Conflict):
-                field = "slug"
             return await self._index(
                 db_session, admin, form, {field or "slug": exc.message}, status_code=400
             )
