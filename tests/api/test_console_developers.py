@@ -77,7 +77,10 @@ def test_an_api_key_is_shown_once_works_and_stops_when_revoked(
     [stored] = rows(settings, ApiKey)
     assert stored.name == "website sync" and key.startswith(stored.prefix)
     assert key not in stored.key_hash  # only its hash is kept
-    # The list shows its name and prefix, never the key again.
+    # The list shows its name and prefix, never the key again (a reload of the form's
+    # address goes back to the list).
+    again = console.get("/console/developers/keys", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == "/console/developers"
     page = console.get("/console/developers")
     assert key not in page.text
     assert "website sync" in page.text and f"{stored.prefix}…" in page.text

@@ -104,6 +104,11 @@ class DevelopersController(ConsoleController):
 
     # API keys -------------------------------------------------------------------------------
 
+    @get("/keys")
+    async def keys(self, host: Host) -> Redirect:
+        """Where the browser is after making a key (the form's address): back to the list."""
+        return Redirect(BASE, status_code=303)
+
     @post("/keys")
     async def create_key(
         self, request: Request[Any, Any, Any], host: Host, db_session: AsyncSession
@@ -178,6 +183,10 @@ class DevelopersController(ConsoleController):
         return await self._webhook_page(
             db_session, host, "console/developers/new_webhook.html", form
         )
+
+    @get("/webhooks")
+    async def webhooks(self, host: Host) -> Redirect:
+        return Redirect(BASE, status_code=303)
 
     @post("/webhooks")
     async def create_webhook(

@@ -62,6 +62,10 @@ class HostsController(ConsoleController):
     async def index(self, admin: Host, db_session: AsyncSession) -> Template:
         return await self._index(db_session, admin)
 
+    @get("/invite")
+    async def invite_page(self, admin: Host) -> Redirect:
+        return Redirect(BASE, status_code=303)
+
     @post("/invite")
     async def invite(
         self,
