@@ -338,3 +338,14 @@ def test_test_call_log_and_redelivery_on_postgresql(
         assert drain_outbox(settings) == 1
         assert len(receiver.hooks) == 2
         assert console.get(page).text.count("badge-ok") == 2
+
+
+def test_a_private_address_is_refused_outside_tests(settings: Settings) -> None:
+    strict = dataclasses.replace(settings, allow_private_urls=False)
+    with TestClient(app=create_app(strict)) as client:
+        console = signed_in(client, strict)
+        for url in ("http://127.0.0.1:5432/x", "http://169.254.169.254/latest", "http://10.0.0.7/"):
+            answer = create_webhook(console, url)
+            assert answer.status_code == 400, url
+            assert 'id="subscriber_url-error"' in answer.text
+    assert rows(settings, Webhook) == []
