@@ -27,6 +27,7 @@ from app.db.session import create_engine
 from app.notify.worker import worker_lifespan
 from app.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 from app.web import log_scrub
+from app.web.api_docs import OfflineSwaggerPlugin
 from app.web.captcha import captcha_challenge
 from app.web.client_ip import forwarded_headers, rate_limit_identifier
 from app.web.console import console_router
@@ -139,6 +140,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1.0.0",
             path="/schema",
             components=[HOST_API_COMPONENTS],
+            # Served from static/ (the CSP allows no CDN and no inline script): app/web/api_docs.py
+            render_plugins=[OfflineSwaggerPlugin()],
         ),
         exception_handlers={Exception: handle_exception},
         # Logging is set up by whoever runs the app (`booking serve`: app/logs.py), not here.

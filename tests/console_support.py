@@ -8,6 +8,7 @@ is, its confirmation page (which sets the CSRF cookie), and the POST that starts
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from litestar.testing import TestClient
@@ -58,7 +59,11 @@ def signed_in(client: TestClient[Any], settings: Settings, slug: str = "demo") -
 
 
 def browser_sign_in(page: Any, base_url: str, settings: Settings, slug: str = "demo") -> None:
-    """Sign a Playwright page in to the console of ``slug`` through the emailed-link door."""
-    page.goto(base_url + path_of(link_for(settings, slug)))
+    """Sign a Playwright page in to the console of ``slug`` through the emailed-link door.
+
+    The link is made in a thread of its own: sync Playwright runs an event loop in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        link = pool.submit(link_for, settings, slug).result()
+    page.goto(base_url + path_of(link))
     page.get_by_role("button", name=re.compile("Sign in|Anmelden")).click()
     page.wait_for_url(re.compile(r"/console/"))

@@ -19,6 +19,8 @@ from app.bookings.validation import LOCALE_RE, check_email, check_text, check_ti
 from app.db.models import Host, Schedule
 from app.db.session import begin_write
 from app.hosts.schedules import DAY_NAMES
+from app.hosts.service import HEX_COLOR_RE
+from app.i18n import _
 
 MAX_METADATA_KEYS = 50
 
@@ -63,7 +65,18 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInput("avatarUrl must start with https://.", "avatarUrl")
         values["avatar_url"] = url
     if "bio" in fields:
-        values["welcome_text"] = check_text(fields["bio"], "bio", required=False, max_length=2000)
+        values["welcome_text"] = check_text(
+            fields["bio"], "bio", required=False, max_length=2000, multiline=True
+        )
+    if "brand_color" in fields:
+        color = str(fields["brand_color"] or "").strip()
+        if not HEX_COLOR_RE.match(color):
+            raise InvalidInput(
+                _("The colour must look like #4f46e5 (# and six hex digits)."), "brandColor"
+            )
+        values["brand_color"] = color.lower()
+    if "captcha_enabled" in fields:
+        values["captcha_enabled"] = bool(fields["captcha_enabled"])
     if "metadata" in fields:
         values["meta"] = _metadata(fields["metadata"])
     if "default_schedule_id" in fields:

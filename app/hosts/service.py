@@ -7,12 +7,12 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.bookings.errors import Conflict, InvalidInput, NotFound
-from app.bookings.validation import check_email, check_timezone
+from app.bookings.validation import check_email, check_text, check_timezone
 from app.db.models import ApiKey, Host, Schedule, ScheduleInterval
 from app.db.session import begin_write
 from app.i18n import _
@@ -55,14 +55,20 @@ async def create_host(
 
     The first host of an installation is its admin (someone must be able to invite the others)."""
     slug = check_slug(slug)
+    name = check_text(name, "name", required=False, max_length=200)
+    email = check_email(email, "email")
     if (await session.scalars(select(Host).where(Host.slug == slug))).first():
-        raise Conflict(f"A host with slug '{slug}' already exists.")
+        raise Conflict(f"A host with slug '{slug}' already exists.", "slug")
+    # The email signs the host in (a sign-in link goes to it): one host per address.
+    same_email = select(Host.id).where(func.lower(Host.email) == email.lower())
+    if (await session.scalars(same_email)).first():
+        raise Conflict(_("A host with the email %(email)s already exists.", email=email), "email")
     first = (await session.scalars(select(Host.id).limit(1))).first() is None
     host = Host(
         is_admin=admin or first,
         slug=slug,
         name=name.strip() or slug,
-        email=check_email(email, "email"),
+        email=email,
         timezone=check_timezone(timezone),
     )
     session.add(host)
@@ -87,13 +93,48 @@ async def host_by_slug(session: AsyncSession, slug: str) -> Host:
     return host
 
 
-async def create_api_key(session: AsyncSession, host_slug: str) -> str:
-    """A new key for the host; only its hash is stored, so this is the one time it is seen."""
+async def list_hosts(session: AsyncSession) -> list[Host]:
+    """Every host of the installation, by slug (the admin's list)."""
+    return list((await session.scalars(select(Host).order_by(Host.slug))).all())
+
+
+async def create_api_key(session: AsyncSession, host_slug: str, name: str = "") -> str:
+    """A new key for the host, with the host's ``name`` for it (a label, up to 100 characters);
+    only its hash is stored, so this is the one time it is seen."""
+    label = check_text(name, "name", required=False, max_length=100)
     host = await host_by_slug(session, host_slug)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiKey(host_id=host.id, key_hash=hash_key(key), prefix=key[:PREFIX_LENGTH]))
+    session.add(
+        ApiKey(host_id=host.id, key_hash=hash_key(key), prefix=key[:PREFIX_LENGTH], name=label)
+    )
     await session.commit()
     return key
+
+
+async def list_api_keys(session: AsyncSession, host_id: int) -> list[ApiKey]:
+    """The host's keys (their prefixes, names and dates: the keys themselves are not kept)."""
+    query = select(ApiKey).where(ApiKey.host_id == host_id).order_by(ApiKey.id.desc())
+    return list((await session.scalars(query)).all())
+
+
+async def get_api_key(session: AsyncSession, host_id: int, key_id: int) -> ApiKey:
+    api_key = await session.get(ApiKey, key_id)
+    if api_key is None or api_key.host_id != host_id:
+        raise NotFound(_("No such API key."))
+    return api_key
+
+
+async def revoke_api_key_by_id(session: AsyncSession, host_id: int, key_id: int) -> ApiKey:
+    """Revoke one of the host's keys by its id (as the console lists them); it stops working at
+    once. Returns the key as it was."""
+    await begin_write(session)
+    api_key = await session.get(ApiKey, key_id)
+    if api_key is None or api_key.host_id != host_id:
+        await session.rollback()
+        raise NotFound(_("No such API key."))
+    await session.delete(api_key)
+    await session.commit()
+    return api_key
 
 
 async def revoke_api_key(session: AsyncSession, host: Host, key: str) -> str:

@@ -22,9 +22,12 @@ from app.web.console.availability import AvailabilityController
 from app.web.console.base import SignInNeeded, page
 from app.web.console.bookings import BookingsController
 from app.web.console.calendars import CalendarsController
+from app.web.console.developers import DevelopersController
 from app.web.console.embed import EmbedController
 from app.web.console.event_types import EventTypesController
+from app.web.console.hosts import HostsController
 from app.web.console.sessions import session_config
+from app.web.console.settings import SettingsController
 from app.web.console.sign_in import SignInController
 
 CSRF_COOKIE = "console_csrf"
@@ -35,6 +38,9 @@ SECTIONS: list[ControllerRouterHandler] = [
     AvailabilityController,
     CalendarsController,
     EmbedController,
+    SettingsController,
+    DevelopersController,
+    HostsController,
 ]
 
 

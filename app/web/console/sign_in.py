@@ -86,8 +86,8 @@ class SignInController(Controller):
     @post("/sign-out-everywhere")
     async def sign_out_everywhere(
         self, request: Request[Any, Any, Any], db_session: AsyncSession
-    ) -> Any:
+    ) -> Redirect:
         host = await current_host(request, db_session)
         await access.end_all_sessions(db_session, host.id)
-        request.clear_session()
+        request.clear_session()  # no session left to carry a flash message: the page says it
         return Redirect("/console/sign-in?signed_out=everywhere", status_code=303)
