@@ -58,12 +58,21 @@ def signed_in(client: TestClient[Any], settings: Settings, slug: str = "demo") -
     return client
 
 
-def browser_sign_in(page: Any, base_url: str, settings: Settings, slug: str = "demo") -> None:
-    """Sign a Playwright page in to the console of ``slug`` through the emailed-link door.
-
-    The link is made in a thread of its own: sync Playwright runs an event loop in this one."""
+def in_thread(work: Any, *args: Any) -> Any:
+    """Run ``work(*args)`` in another thread: sync Playwright keeps an event loop running in the
+    test's own, and the database helpers (``with_session``) start one of theirs."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        link = pool.submit(link_for, settings, slug).result()
+        return pool.submit(work, *args).result()
+
+
+def link_from_thread(settings: Settings, slug: str = "demo") -> str:
+    """``link_for`` from a test holding sync Playwright."""
+    return str(in_thread(link_for, settings, slug))
+
+
+def browser_sign_in(page: Any, base_url: str, settings: Settings, slug: str = "demo") -> None:
+    """Sign a Playwright page in to the console of ``slug`` through the emailed-link door."""
+    link = link_from_thread(settings, slug)
     page.goto(base_url + path_of(link))
     page.get_by_role("button", name=re.compile("Sign in|Anmelden")).click()
     page.wait_for_url(re.compile(r"/console/"))

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from console_support import link_for, path_of
+from console_support import browser_sign_in
 from playwright.sync_api import Page, expect
 
 from app.settings import Settings
@@ -19,16 +18,6 @@ from app.settings import Settings
 pytestmark = pytest.mark.xdist_group("browser")
 BERLIN = ZoneInfo("Europe/Berlin")
 TUESDAY = 1
-
-
-def browser_sign_in(page: Page, base_url: str, settings: Settings) -> None:
-    """``console_support.browser_sign_in``, with the link made off Playwright's event loop (the
-    database helper runs its own loop, which cannot start inside Playwright's)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        link = pool.submit(link_for, settings).result()
-    page.goto(base_url + path_of(link))
-    page.get_by_role("button", name=re.compile("Sign in")).click()
-    page.wait_for_url(re.compile(r"/console/"))
 
 
 def no_sideways_scroll(page: Page) -> None:

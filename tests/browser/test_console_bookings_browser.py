@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
-from console_support import link_for, path_of
+from console_support import browser_sign_in as sign_in
+from console_support import in_thread
 from playwright.sync_api import Page, expect
 
 from app.settings import Settings
@@ -39,16 +39,6 @@ def bookings(base_url: str) -> Iterator[dict[str, str]]:
             inviteeNotes="Looking forward to it.",
         )
     yield {"move": first["id"], "cancel": second["id"]}
-
-
-def sign_in(page: Page, base_url: str, settings: Settings) -> None:
-    """``console_support.browser_sign_in``, with the link made off Playwright's event loop (the
-    database is read with ``asyncio.run``, which cannot run inside it)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        link = pool.submit(link_for, settings).result()
-    page.goto(base_url + path_of(link))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/console/"))
 
 
 def no_horizontal_scroll(page: Page) -> None:
@@ -137,8 +127,7 @@ def test_host_moves_one_booking_and_cancels_another(
     checked(page, axe)
 
     # The guests are told (the outbox, read outside Playwright's event loop).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        emails = pool.submit(outbox, widget_settings, "email").result()
+    emails = in_thread(outbox, widget_settings, "email")
     to = {(m.payload["to"], m.payload["subject"]) for m in emails}
     assert any(who == "carl@example.com" and "ancel" in subject for who, subject in to), to
     assert any(who == "mia@example.com" and "eschedul" in subject for who, subject in to), to

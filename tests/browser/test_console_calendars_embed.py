@@ -18,14 +18,13 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from console_support import link_for, path_of
+from console_support import browser_sign_in as sign_in
 from embed_support import in_database, pick_first_slot, site_csp, submit_form, widget_frame
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
@@ -52,18 +51,6 @@ def widget_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def dav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
     with radicale(tmp_path_factory.mktemp("console-cal-radicale")) as server:
         yield server
-
-
-def in_thread(work: Callable[..., Any], *args: Any) -> Any:
-    """Sync Playwright keeps an event loop running in this thread: asyncio work goes to another."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work, *args).result()
-
-
-def sign_in(page: Page, base_url: str, settings: Settings) -> None:
-    page.goto(base_url + path_of(in_thread(link_for, settings)))
-    page.get_by_role("button", name=re.compile("Sign in")).click()
-    page.wait_for_url(re.compile(r"/console/"))
 
 
 def at(day: date, hour: int) -> datetime:

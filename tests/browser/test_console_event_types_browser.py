@@ -7,10 +7,9 @@ Screenshots at 1280 and 360 px; axe-core finds nothing serious or critical on an
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from console_support import link_for, path_of
+from console_support import browser_sign_in as sign_in
 from playwright.sync_api import Page, expect
 
 from support import next_weekday
@@ -21,16 +20,6 @@ WIDTHS = (1280, 360)
 def no_page_scroll(page: Page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], f"the page scrolls sideways ({width}px)"
-
-
-def sign_in(page: Page, base_url: str, settings: Any) -> None:
-    """The emailed link's door (``console_support.browser_sign_in``, with the link made in a
-    thread: sync Playwright keeps an event loop running in this one)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        link = pool.submit(link_for, settings).result()
-    page.goto(base_url + path_of(link))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/console/"))
 
 
 def check(page: Page, axe: Any, shot: Any, name: str) -> None:
