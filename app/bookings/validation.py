@@ -135,22 +135,30 @@ MULTI_LINE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\
 
 
 def check_text(
-    value: Any, field_name: str, *, required: bool, max_length: int, multiline: bool = False
+    value: Any,
+    field_name: str,
+    *,
+    required: bool,
+    max_length: int,
+    multiline: bool = False,
+    label: str | None = None,
 ) -> str:
     """``value`` stripped: a string of at most ``max_length`` characters, without control
-    characters (``multiline`` allows line breaks and tabs)."""
+    characters (``multiline`` allows line breaks and tabs). Messages name the field by its
+    ``label`` (what a form calls it) when given, else by ``field_name``."""
+    name = label or field_name
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidInput(_("%(field)s must be a string.", field=field_name), field_name)
+        raise InvalidInput(_("%(field)s must be a string.", field=name), field_name)
     text = value.strip()
     if required and not text:
-        raise InvalidInput(_("%(field)s is required.", field=field_name), field_name, "required")
+        raise InvalidInput(_("%(field)s is required.", field=name), field_name, "required")
     if len(text) > max_length:
         raise InvalidInput(
             _(
                 "%(field)s is too long (at most %(count)d characters).",
-                field=field_name,
+                field=name,
                 count=max_length,
             ),
             field_name,
@@ -159,11 +167,11 @@ def check_text(
     forbidden = MULTI_LINE_FORBIDDEN if multiline else ONE_LINE_FORBIDDEN
     if forbidden.search(text):
         message = (
-            _("%(field)s contains a control character.", field=field_name)
+            _("%(field)s contains a control character.", field=name)
             if multiline
             else _(
                 "%(field)s must be one line of text, without control characters.",
-                field=field_name,
+                field=name,
             )
         )
         raise InvalidInput(message, field_name)

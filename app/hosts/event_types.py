@@ -317,7 +317,9 @@ def check_questions(items: Any) -> list[dict[str, Any]]:
     for index, item in enumerate(items):
         where = f"questions.{index}"
         item = item if isinstance(item, dict) else {}
-        label = check_text(item.get("label"), f"{where}.label", required=True, max_length=200)
+        label = check_text(
+            item.get("label"), f"{where}.label", required=True, max_length=200, label=_("Question")
+        )
         kind = item.get("type", "text")
         if kind not in QUESTION_TYPES:
             raise InvalidInput(_("Choose the kind of answer."), f"{where}.type")
@@ -364,7 +366,9 @@ async def _apply(
             optional = name in ("slot_interval", "max_per_day", "booking_window_days")
             check_number(name, fields[name], optional=optional)
     if "title" in fields:
-        event_type.title = check_text(fields["title"], "title", required=True, max_length=200)
+        event_type.title = check_text(
+            fields["title"], "title", required=True, max_length=200, label=_("Title")
+        )
     if "slug" in fields:
         try:
             slug = check_slug(fields["slug"])
@@ -380,7 +384,12 @@ async def _apply(
         event_type.slug = slug
     if "description" in fields:
         event_type.description = check_text(
-            fields["description"], "description", required=False, max_length=5000, multiline=True
+            fields["description"],
+            "description",
+            required=False,
+            max_length=5000,
+            multiline=True,
+            label=_("Description"),
         )
     simple = {
         "length_in_minutes": "duration_minutes",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from babel import Locale
 from litestar import Request, get, post
@@ -166,10 +167,11 @@ class EmbedController(ConsoleController):
         settings: Settings,
         *,
         status_code: int = 200,
+        query: Any = None,
         **context: Any,
     ) -> Template:
         event_types = await list_event_types(db_session, host.id)
-        choice = read_choice(request.query_params, host, event_types)
+        choice = read_choice(request.query_params if query is None else query, host, event_types)
         if choice.errors and status_code == 200:
             status_code = 400
         return page(
@@ -226,6 +228,9 @@ class EmbedController(ConsoleController):
         settings: Settings,
     ) -> Template | Any:
         form = await request.form()
+        # The builder's options as they were (a field of #embed-result, which htmx keeps
+        # current), so the host comes back to the snippet they were building.
+        builder = dict(parse_qsl(str(form.get("builder") or ""))[:20])
         raw = form.get("origins")
         typed = raw if isinstance(raw, str) else ""
         try:
@@ -242,6 +247,7 @@ class EmbedController(ConsoleController):
                 db_session,
                 settings,
                 status_code=400,
+                query=builder,
                 origins_text=typed,
                 origins_error=exc.message,
             )
@@ -249,4 +255,6 @@ class EmbedController(ConsoleController):
             message = _("Saved: only the websites you listed can show your booking pages.")
         else:
             message = _("Saved: any website can show your booking pages.")
-        return done(request, message, HOME)
+        choice = read_choice(builder, host, await list_event_types(db_session, host.id))
+        keep = builder and not choice.errors
+        return done(request, message, f"{HOME}?{urlencode(choice.query())}" if keep else HOME)
