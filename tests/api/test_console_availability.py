@@ -361,7 +361,11 @@ def test_create_rename_zone_default_and_delete(console: Any, settings: Any) -> N
     url = created.headers["location"]
     schedule_id = int(url.rsplit("/", 1)[1])
     page = console.get(url)
-    assert "Evenings" in page.text and "America/New York" in page.text
+    assert "Evenings" in page.text and "America/New_York" in page.text
+    assert 'id="schedule-zone"' not in page.text  # the long zone list has a page of its own
+    form = console.get(f"{url}/settings")
+    assert form.status_code == 200 and 'id="schedule-zone"' in form.text
+    assert '<option value="America/New_York" selected>' in form.text
 
     renamed = post_form(
         console,

@@ -167,6 +167,21 @@ def _parse_month(value: str | None, today: date) -> date:
     return month
 
 
+def _settings_page(
+    schedule: Schedule, fields: dict[str, str], *, error: str = "", field: str = ""
+) -> Template:
+    return page(
+        "console/availability/settings.html",
+        section=SECTION,
+        status_code=400 if error else 200,
+        schedule=schedule,
+        zones=picker_zones(),
+        settings_form=fields,
+        settings_error=error,
+        settings_field=field,
+    )
+
+
 async def _detail(
     request: Request[Any, Any, Any],
     db_session: AsyncSession,
@@ -176,9 +191,6 @@ async def _detail(
     status_code: int = 200,
     hours: Hours | None = None,
     hour_errors: dict[int, str] | None = None,
-    settings_form: dict[str, str] | None = None,
-    settings_error: str = "",
-    settings_field: str = "",
     override_form: dict[str, Any] | None = None,
     override_errors: dict[str, str] | None = None,
     unsaved: bool = False,
@@ -221,10 +233,6 @@ async def _detail(
         hours=hours if hours is not None else _hours_of(schedule),
         hour_errors=hour_errors or {},
         unsaved=unsaved,
-        zones=picker_zones(),
-        settings_form=settings_form or {"name": schedule.name, "time_zone": schedule.timezone},
-        settings_error=settings_error,
-        settings_field=settings_field,
         own=own,
         event_types=event_types,
         chosen=chosen,
@@ -371,6 +379,14 @@ class AvailabilityController(ConsoleController):
             )
         return done(request, message, _url(schedule.id))
 
+    @get("/{schedule_id:int}/settings")
+    async def settings_page(
+        self, db_session: AsyncSession, host: Host, schedule_id: int
+    ) -> Template:
+        """On a page of its own: the zone list is longer than the rest of a schedule's page."""
+        schedule = await _schedule(db_session, host, schedule_id)
+        return _settings_page(schedule, {"name": schedule.name, "time_zone": schedule.timezone})
+
     @post("/{schedule_id:int}/settings")
     async def rename(
         self,
@@ -387,15 +403,11 @@ class AvailabilityController(ConsoleController):
         except InvalidInput as exc:
             await _start_over(db_session, host)
             schedule = await _schedule(db_session, host, schedule_id)
-            return await _detail(
-                request,
-                db_session,
-                host,
+            return _settings_page(
                 schedule,
-                status_code=400,
-                settings_form=fields,
-                settings_error=_field_message(exc),
-                settings_field="time_zone" if exc.field == "timeZone" else "name",
+                fields,
+                error=_field_message(exc),
+                field="time_zone" if exc.field == "timeZone" else "name",
             )
         return done(request, _("Schedule name and time zone saved."), _url(schedule.id))
 
