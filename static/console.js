@@ -2,7 +2,8 @@
  * - [data-copy="#id"] buttons copy the text of a field (an embed snippet, a link, a new API key);
  * - forms with [data-confirm="…"] ask before a destructive action (without JavaScript the action
  *   goes through its own confirmation page instead);
- * - after an htmx swap, focus moves to the new page's first heading, as a page load would. */
+ * - after an htmx swap, focus moves to the new page's first heading, as a page load would;
+ * - on a narrow screen the section row scrolls so that the current section is in sight. */
 (function () {
   "use strict";
   function say(text) {
@@ -27,6 +28,16 @@
     var question = form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) { event.preventDefault(); event.stopImmediatePropagation(); }
   }, true);
+  // On a phone the sections scroll sideways: keep the current one in sight.
+  function showCurrentSection() {
+    var current = document.querySelector(".sections a[aria-current=page]");
+    var row = current && current.closest("ul");
+    if (row && row.scrollWidth > row.clientWidth) {
+      current.scrollIntoView({block: "nearest", inline: "center"});  // right to left too
+    }
+  }
+  document.addEventListener("DOMContentLoaded", showCurrentSection);
+  document.addEventListener("htmx:afterSettle", showCurrentSection);
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail && event.detail.boosted) {
       var heading = document.querySelector("main h1");
