@@ -8,6 +8,7 @@ They pass by themselves; a request that met one changed nothing (its transaction
 
 from __future__ import annotations
 
+import re
 import socket
 
 from sqlalchemy import exc as sa
@@ -40,6 +41,8 @@ def is_unavailable(error: BaseException) -> bool:
 
 # SQLSTATE 22003: numeric value out of range (an id beyond an ``integer`` column, say).
 OUT_OF_RANGE_SQLSTATE = "22003"
+# asyncpg's own words when it refuses to encode a parameter (no SQLSTATE: nothing was sent).
+OUT_OF_RANGE_TEXT = re.compile(r"value out of int(16|32|64) range")
 
 
 def is_out_of_range(error: BaseException) -> bool:
@@ -53,7 +56,7 @@ def is_out_of_range(error: BaseException) -> bool:
             return False
         if isinstance(cause, OverflowError) and "SQLite INTEGER" in str(cause):
             return True
-        if _sqlstate(cause) == OUT_OF_RANGE_SQLSTATE or "out of int" in str(cause):
+        if _sqlstate(cause) == OUT_OF_RANGE_SQLSTATE or OUT_OF_RANGE_TEXT.search(str(cause)):
             return True
         cause = getattr(cause, "orig", None) or cause.__cause__
     return False
