@@ -470,11 +470,19 @@ def test_mark_a_no_show(client: TestClient[Any], settings: Settings) -> None:
     assert "Did not come: alex@example.com" in marked.text
     past = client.get("/console/bookings?tab=past")
     assert rows(past.text) == 1 and "No-show" in past.text
+    # The host could not be there either.
+    both = post_form(
+        client,
+        f"/console/bookings/{uid}/no-show",
+        {"absent": "alex@example.com", "host_absent": "1"},
+    )
+    assert load(settings, uid).absent_host
+    assert "You could not be there." in both.text
     # Unticked: everyone came after all.
     post_form(client, f"/console/bookings/{uid}/no-show", {})
-    assert load(settings, uid).absent_attendees == []
+    assert load(settings, uid).absent_attendees == [] and not load(settings, uid).absent_host
     triggers = [e["trigger"] for e in events(settings, uid)]
-    assert triggers.count("BOOKING_NO_SHOW_UPDATED") == 2
+    assert triggers.count("BOOKING_NO_SHOW_UPDATED") == 3
 
 
 # PostgreSQL ---------------------------------------------------------------------------------------

@@ -492,7 +492,10 @@ class BookingsController(ConsoleController):
         try:
             booking = await service.find_booking(db_session, uid, host_id=host.id)
             attendees = {email: email in marked for email in attendee_emails(booking)}
-            await mark_absent(db_session, uid, host_id=host.id, attendees=attendees)
+            host_absent = bool(data.get("host_absent"))
+            await mark_absent(
+                db_session, uid, host_id=host.id, host=host_absent, attendees=attendees
+            )
         except NotFound:
             return _missing()
         except BookingError:
