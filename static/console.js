@@ -38,6 +38,7 @@
   }
   document.addEventListener("DOMContentLoaded", showCurrentSection);
   document.addEventListener("htmx:afterSettle", showCurrentSection);
+  window.addEventListener("resize", showCurrentSection);  // a phone turned, a window narrowed
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail && event.detail.boosted) {
       var heading = document.querySelector("main h1");
