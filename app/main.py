@@ -42,7 +42,7 @@ from app.web.host_api import host_api_router
 from app.web.links import BookingLinksController, LinkPagesController
 from app.web.public_api import PublicSchedulingController
 from app.web.rate_store import make_rate_limit_store
-from app.web.request import AppRequest, RefuseNulBytes
+from app.web.request import AppRequest, RefuseAtTheDoor
 from app.web.security import security_headers
 from app.web.widget import WidgetController, brand_stylesheet
 
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[security_headers],
         # Outermost first: the client address is resolved before the rate limits key on it.
         middleware=[
-            RefuseNulBytes(),
+            RefuseAtTheDoor(),
             request_context_middleware,
             forwarded_headers(settings.trusted_proxies),
             rate_limit.middleware,

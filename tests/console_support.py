@@ -8,7 +8,6 @@ is, its confirmation page (which sets the CSRF cookie), and the POST that starts
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from litestar.testing import TestClient
@@ -17,7 +16,7 @@ from app.db.models import Host
 from app.hosts.access import sign_in_link
 from app.hosts.service import host_by_slug
 from app.settings import Settings
-from support import with_session
+from support import in_thread, with_session
 
 CSRF_COOKIE = "console_csrf"
 
@@ -56,13 +55,6 @@ def signed_in(client: TestClient[Any], settings: Settings, slug: str = "demo") -
     answer = post_form(client, path, follow_redirects=False)
     assert answer.status_code == 303, answer.text
     return client
-
-
-def in_thread(work: Any, *args: Any) -> Any:
-    """Run ``work(*args)`` in another thread: sync Playwright keeps an event loop running in the
-    test's own, and the database helpers (``with_session``) start one of theirs."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work, *args).result()
 
 
 def link_from_thread(settings: Settings, slug: str = "demo") -> str:

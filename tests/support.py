@@ -6,6 +6,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -53,6 +54,13 @@ async def _with_session(url: str, work: Any) -> Any:
             return await work(session)
     finally:
         await engine.dispose()
+
+
+def in_thread(work: Any, *args: Any) -> Any:
+    """Run ``work(*args)`` in another thread: sync Playwright keeps an event loop running in the
+    test's own, and the database helpers (``with_session``) start one of theirs."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work, *args).result()
 
 
 def with_session(url: str, work: Any) -> Any:

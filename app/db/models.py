@@ -37,6 +37,9 @@ DECLINED = "Declined"
 RESCHEDULED = "Rescheduled"
 HELD_STATUSES = (CONFIRMED, PENDING)
 ALL_STATUSES = (CONFIRMED, PENDING, CANCELLED, DECLINED, RESCHEDULED)
+# Ids are INTEGER columns: 32 bits in PostgreSQL (SQLite's are wider, but both databases hold
+# the same rows). A larger number is no id of ours.
+MAX_ID = 2_147_483_647
 # The outbox row a booking change (or a time-driven event) is recorded as (``app.notify.events``).
 EVENT_KIND = "booking_event"
 

@@ -29,7 +29,15 @@ from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.bookings.errors import InvalidInput
-from app.db.models import CANCELLED, DECLINED, HELD_STATUSES, PENDING, RESCHEDULED, Booking
+from app.db.models import (
+    CANCELLED,
+    DECLINED,
+    HELD_STATUSES,
+    MAX_ID,
+    PENDING,
+    RESCHEDULED,
+    Booking,
+)
 
 STATUSES = ("upcoming", "recurring", "past", "cancelled", "unconfirmed")
 SORTS = {
@@ -81,7 +89,7 @@ def parse_statuses(raw: list[str]) -> list[str]:
 def parse_ids(raw: list[str], name: str) -> list[int]:
     ids = []
     for value in values(raw):
-        if not value.isdigit() or not 1 <= int(value) <= 2_147_483_647:
+        if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
             raise InvalidInput(f"{name} must be event type ids (numbers), comma-separated.", name)
         ids.append(int(value))
     return ids

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.dates import zone_of
-from app.db.models import Booking, EventType, Host
+from app.db.models import MAX_ID, Booking, EventType, Host
 from app.hosts.booking_filters import BookingFilters, conditions
 from app.i18n import _
 
@@ -91,7 +91,7 @@ def parse_list_query(
     event_type_id = None
     text = (event_type or "").strip()
     if text:
-        if text.isdigit() and 1 <= int(text) <= 2_147_483_647:
+        if text.isdigit() and 1 <= int(text) <= MAX_ID:
             event_type_id = int(text)
         else:
             errors["event_type"] = _("Choose one of your event types.")

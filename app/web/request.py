@@ -22,6 +22,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.bookings.errors import InvalidInput
+from app.db.models import MAX_ID
 from app.i18n import _
 
 
@@ -35,15 +36,14 @@ class AppRequest(HTMXRequest):
             raise InvalidInput(_("The request body is nested too deeply.")) from None
 
 
-MAX_ID = 2_147_483_647
-
-
 def _is_huge_number(segment: str) -> bool:
     digits = segment.lstrip("-")
     return digits.isascii() and digits.isdigit() and (len(digits) > 10 or int(digits) > MAX_ID)
 
 
-class RefuseNulBytes(ASGIMiddleware):
+class RefuseAtTheDoor(ASGIMiddleware):
+    """The path and query checks of the module docstring, before any routing."""
+
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:

@@ -8,8 +8,7 @@ scripts or styles) so the tests also show that embed.js needs nothing the CSP fo
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +17,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, Frame, Page, Playwright
 
-from support import with_session
+from support import in_thread, with_session
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -67,24 +66,18 @@ def site_csp(widget_base: str) -> str:
 
 
 @contextmanager
-def third_party_site(widget_base: str, pages: dict[str, str]) -> Iterator[str]:
-    """Serve ``pages`` (path -> HTML body) plus /listener.js and /forger.js; yield the base URL."""
-    files = {
-        "/listener.js": ("application/javascript", LISTENER_JS),
-        "/forger.js": ("application/javascript", FORGER_JS),
-        "/forger.html": ("text/html", '<!doctype html><script src="/forger.js"></script>'),
-    }
-    for path, body in pages.items():
-        files[path] = ("text/html", page_html(widget_base, body))
+def serve(csp: str, lookup: Callable[[str], tuple[str, str]]) -> Iterator[str]:
+    """A site on another origin (another port of 127.0.0.1) sending ``csp``; ``lookup(path)``
+    gives each path's (content type, text), read at each request; empty text is a 404."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            kind, text = files.get(urlsplit(self.path).path, ("text/plain", ""))
+            kind, text = lookup(urlsplit(self.path).path)
             data = text.encode()
             self.send_response(200 if data else 404)
             self.send_header("Content-Type", f"{kind}; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
-            self.send_header("Content-Security-Policy", site_csp(widget_base))
+            self.send_header("Content-Security-Policy", csp)
             self.end_headers()
             self.wfile.write(data)
 
@@ -99,6 +92,29 @@ def third_party_site(widget_base: str, pages: dict[str, str]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def third_party_site(widget_base: str, pages: dict[str, str]) -> Iterator[str]:
+    """Serve ``pages`` (path -> HTML body) plus /listener.js and /forger.js; yield the base URL."""
+    files = {
+        "/listener.js": ("application/javascript", LISTENER_JS),
+        "/forger.js": ("application/javascript", FORGER_JS),
+        "/forger.html": ("text/html", '<!doctype html><script src="/forger.js"></script>'),
+    }
+    for path, body in pages.items():
+        files[path] = ("text/html", page_html(widget_base, body))
+    with serve(site_csp(widget_base), lambda path: files.get(path, ("text/plain", ""))) as url:
+        yield url
+
+
+@contextmanager
+def pasting_site(widget_base: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """A customer's site with a strict CSP (only the booking server's script and frames); the
+    test puts whole HTML pages (path -> HTML) into the dict it yields, at any time."""
+    pages: dict[str, str] = {}
+    with serve(site_csp(widget_base), lambda path: ("text/html", pages.get(path, ""))) as url:
+        yield url, pages
 
 
 def page_html(widget_base: str, body: str) -> str:
@@ -187,5 +203,4 @@ def submit_form(frame: Frame, name: str | None = None, email: str | None = None)
 
 def in_database(url: str, work: Any) -> Any:
     """``with_session`` from a thread: sync Playwright keeps an event loop running in this one."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(with_session, url, work).result()
+    return in_thread(with_session, url, work)

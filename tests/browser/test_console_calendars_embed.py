@@ -16,16 +16,20 @@ console-embed-*.png) and axe-core: no serious or critical finding on any of thes
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from console_support import browser_sign_in as sign_in
-from embed_support import in_database, pick_first_slot, site_csp, submit_form, widget_frame
+from embed_support import (
+    in_database,
+    pasting_site,
+    pick_first_slot,
+    submit_form,
+    widget_frame,
+)
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
@@ -213,31 +217,8 @@ def test_embed_builder_works_without_javascript(
 
 @pytest.fixture
 def site(base_url: str) -> Iterator[tuple[str, dict[str, str]]]:
-    """Another origin serving the HTML the test puts in ``pages``, with a strict CSP that lets
-    only the booking server's script and frames in (as a careful customer's site would)."""
-    pages: dict[str, str] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = pages.get(self.path.split("?")[0], "").encode()
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Content-Security-Policy", site_csp(base_url))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", pages
-    finally:
-        server.shutdown()
-        server.server_close()
+    with pasting_site(base_url) as served:
+        yield served
 
 
 def pasted(snippet: str) -> str:

@@ -21,16 +21,14 @@ must not scroll sideways at 360 px, and axe-core finds nothing serious or critic
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from console_support import browser_sign_in, in_thread, path_of
-from embed_support import in_database, site_csp, widget_frame
+from embed_support import in_database, pasting_site, widget_frame
 from playwright.sync_api import Browser, BrowserContext, Dialog, Frame, Page, expect
 from sqlalchemy import func, select
 
@@ -218,31 +216,8 @@ def saved(settings: Settings, slug: str) -> dict[str, Any]:
 
 @pytest.fixture
 def site(base_url: str) -> Iterator[tuple[str, dict[str, str]]]:
-    """A customer's website on another port of 127.0.0.1 (so another origin), with a strict CSP
-    that lets in only the booking server's script and frames."""
-    pages: dict[str, str] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = pages.get(self.path.split("?")[0], "").encode()
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Content-Security-Policy", site_csp(base_url))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", pages
-    finally:
-        server.shutdown()
-        server.server_close()
+    with pasting_site(base_url) as served:
+        yield served
 
 
 def garden_site(snippet: str) -> str:

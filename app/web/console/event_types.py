@@ -33,6 +33,7 @@ from app.i18n import _
 from app.scheduling.wallclock import zone
 from app.settings import Settings
 from app.web.console.base import ConsoleController, done, page
+from app.web.console.embed import Choice, snippet
 
 SECTION = "event_types"
 BASE = "/console/event-types"
@@ -242,12 +243,8 @@ def public_link(settings: Settings, host: Host, event_type: EventType) -> str:
 
 
 def embed_snippet(settings: Settings, host: Host, event_type: EventType) -> str:
-    """The inline embed (README, "Embed it"): a placeholder and the script tag."""
-    root = settings.public_url.rstrip("/")
-    return (
-        f'<div data-booking-url="{public_link(settings, host, event_type)}"></div>\n'
-        f'<script src="{root}/embed.js" async></script>'
-    )
+    """The embed builder's inline snippet for this event type (README, "Embed it"), as text."""
+    return str(snippet(settings, host, Choice(target=event_type.slug)))
 
 
 class EventTypesController(ConsoleController):
@@ -388,14 +385,15 @@ class EventTypesController(ConsoleController):
         db_session: AsyncSession,
         event_type_id: int,
     ) -> Any:
-        hide = (await request.form()).get("hidden") == "1"
-        await service.update_event_type(db_session, host.id, event_type_id, {"hidden": hide})
-        message = (
-            _("Hidden: it is no longer listed on your booking page; its link still works.")
-            if hide
-            else _("Shown on your booking page again.")
+        return await _switch(
+            request,
+            db_session,
+            host,
+            event_type_id,
+            "hidden",
+            on=_("Hidden: it is no longer listed on your booking page; its link still works."),
+            off=_("Shown on your booking page again."),
         )
-        return done(request, message, _back(request, f"{BASE}/{event_type_id}"))
 
     @post("/{event_type_id:int}/bookable")
     async def bookable(
@@ -405,14 +403,17 @@ class EventTypesController(ConsoleController):
         db_session: AsyncSession,
         event_type_id: int,
     ) -> Any:
-        disable = (await request.form()).get("disabled") == "1"
-        await service.update_event_type(db_session, host.id, event_type_id, {"disabled": disable})
-        message = (
-            _("Disabled: it takes no bookings until you enable it again; every setting is kept.")
-            if disable
-            else _("Enabled: guests can book it again.")
+        return await _switch(
+            request,
+            db_session,
+            host,
+            event_type_id,
+            "disabled",
+            on=_(
+                "Disabled: it takes no bookings until you enable it again; every setting is kept."
+            ),
+            off=_("Enabled: guests can book it again."),
         )
-        return done(request, message, _back(request, f"{BASE}/{event_type_id}"))
 
     @post("/{event_type_id:int}/duplicate")
     async def duplicate(
@@ -462,6 +463,22 @@ class EventTypesController(ConsoleController):
                 status_code=409,
             )
         return done(request, _("“%(title)s” is deleted.", title=title), BASE)
+
+
+async def _switch(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    host: Host,
+    event_type_id: int,
+    name: str,
+    *,
+    on: str,
+    off: str,
+) -> Any:
+    """Turn the event type's ``name`` switch (hidden, disabled) to what the form says."""
+    value = (await request.form()).get(name) == "1"
+    await service.update_event_type(db_session, host.id, event_type_id, {name: value})
+    return done(request, on if value else off, _back(request, f"{BASE}/{event_type_id}"))
 
 
 def _rebuild(form: EventTypeForm, action: str) -> bool:

@@ -25,7 +25,7 @@ from app.db.models import CalendarConnection, ConnectedCalendar, Host
 from app.i18n import _
 from app.scheduling import local_day_window
 from app.settings import Settings
-from app.web.host_api.envelope import Envelope, errors, ok
+from app.web.host_api.envelope import MAX_ID, Envelope, errors, ok
 
 Text = Annotated[str, msgspec.Meta(max_length=2000)]
 CalendarName = Annotated[str, Parameter(description="apple, caldav or ics-feed", max_length=40)]
@@ -54,13 +54,13 @@ class IcsFeedIn(msgspec.Struct, rename="camel"):
 
 
 class DeleteCredentialsIn(msgspec.Struct, rename="camel"):
-    id: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
+    id: Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 
 
 class SelectedIn(msgspec.Struct, rename="camel"):
     integration: Annotated[str, msgspec.Meta(max_length=40)]
     external_id: Text
-    credential_id: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
+    credential_id: Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
     delegation_credential_id: str | None = None
 
 
@@ -287,7 +287,7 @@ class CalendarController(Controller):
         date_from: Annotated[date | None, Parameter(query="dateFrom")] = None,
         date_to: Annotated[date | None, Parameter(query="dateTo")] = None,
         credential_id: Annotated[
-            int | None, Parameter(query="credentialId", ge=1, le=2_147_483_647)
+            int | None, Parameter(query="credentialId", ge=1, le=MAX_ID)
         ] = None,
         external_id: Annotated[str | None, Parameter(query="externalId", max_length=2000)] = None,
     ) -> Envelope[list[BusyTimeOut]]:
@@ -410,7 +410,7 @@ class SelectedCalendarController(Controller):
         db_session: AsyncSession,
         integration: Annotated[str, Parameter(max_length=40)],
         external_id: Annotated[str, Parameter(query="externalId", max_length=2000)],
-        credential_id: Annotated[int, Parameter(query="credentialId", ge=1, le=2_147_483_647)],
+        credential_id: Annotated[int, Parameter(query="credentialId", ge=1, le=MAX_ID)],
     ) -> Envelope[ChosenOut]:
         calendar = await service.set_selected(
             db_session,

@@ -30,11 +30,11 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from app import clock
+from app.db.models import MAX_ID
 
 T = TypeVar("T")
 
-# Ids fit a 32-bit column (PostgreSQL's INTEGER); larger numbers are refused as bad input (400).
-MAX_ID = 2_147_483_647
+# Ids fit a 32-bit column (app.db.models.MAX_ID); larger numbers are refused as bad input (400).
 Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
